@@ -1,0 +1,96 @@
+/**
+ * Kubernetes label selectors in their string form, as `?labelSelector=` carries them:
+ * `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x,y)`, `a`, `!a`, comma-joined.
+ */
+export type Requirement =
+  | { op: 'eq' | 'neq'; key: string; value: string }
+  | { op: 'in' | 'notin'; key: string; values: string[] }
+  | { op: 'exists' | 'notexists'; key: string };
+
+export class SelectorParseError extends Error {}
+
+const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+function splitTopLevel(selector: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of selector) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (depth < 0) throw new SelectorParseError(`unbalanced parentheses in "${selector}"`);
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  if (depth !== 0) throw new SelectorParseError(`unbalanced parentheses in "${selector}"`);
+  parts.push(current);
+  return parts.map(p => p.trim());
+}
+
+function checkKey(key: string) {
+  if (!KEY.test(key)) throw new SelectorParseError(`invalid label key "${key}"`);
+}
+function checkValue(value: string) {
+  if (!VALUE.test(value)) throw new SelectorParseError(`invalid label value "${value}"`);
+}
+
+export function parseLabelSelector(selector: string | undefined | null): Requirement[] {
+  if (!selector || !selector.trim()) return [];
+  return splitTopLevel(selector).map(part => {
+    if (!part) throw new SelectorParseError(`empty requirement in "${selector}"`);
+    let m = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(part);
+    if (m) {
+      checkKey(m[1]);
+      const values = m[3].split(',').map(v => v.trim());
+      values.forEach(checkValue);
+      return { op: m[2] as 'in' | 'notin', key: m[1], values };
+    }
+    m = /^([^=!\s]+)\s*(==|=|!=)\s*([^=!\s]*)$/.exec(part);
+    if (m) {
+      checkKey(m[1]);
+      checkValue(m[3]);
+      return { op: m[2] === '!=' ? 'neq' : 'eq', key: m[1], value: m[3] };
+    }
+    m = /^!\s*(\S+)$/.exec(part);
+    if (m) {
+      checkKey(m[1]);
+      return { op: 'notexists', key: m[1] };
+    }
+    if (/^\S+$/.test(part)) {
+      checkKey(part);
+      return { op: 'exists', key: part };
+    }
+    throw new SelectorParseError(`unable to parse requirement "${part}"`);
+  });
+}
+
+export function matchesLabels(
+  requirements: Requirement[],
+  labels: Record<string, string> | undefined,
+): boolean {
+  const l = labels ?? {};
+  return requirements.every(r => {
+    const has = Object.prototype.hasOwnProperty.call(l, r.key);
+    switch (r.op) {
+      case 'eq':
+        return has && l[r.key] === r.value;
+      case 'neq':
+        return !has || l[r.key] !== r.value;
+      case 'in':
+        return has && r.values.includes(l[r.key]);
+      case 'notin':
+        return !has || !r.values.includes(l[r.key]);
+      case 'exists':
+        return has;
+      case 'notexists':
+        return !has;
+      default:
+        return false;
+    }
+  });
+}

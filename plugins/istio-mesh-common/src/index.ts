@@ -1,0 +1,12 @@
+/**
+ * Isomorphic types, permissions and pure domain logic of the Istio mesh plugins.
+ *
+ * @packageDocumentation
+ */
+export * from './revision';
+export * from './names';
+export * from './sidecar';
+export * from './injection';
+export * from './controlPlane';
+export * from './permissions';
+export * from './api';
