@@ -1,0 +1,41 @@
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { istioMeshPermissions } from '@mesh-portal/plugin-istio-mesh-common';
+import { createRouter } from './router';
+import { KubernetesBackendClusterGateway } from './service/ClusterGateway';
+import { DefaultMeshInspector } from './service/MeshInspector';
+
+/**
+ * The Istio mesh backend plugin: mesh status of catalog entities and clusters, read
+ * through Backstage's Kubernetes integration.
+ *
+ * @public
+ */
+export const istioMeshPlugin = createBackendPlugin({
+  pluginId: 'istio-mesh',
+  register(env) {
+    env.registerInit({
+      deps: {
+        httpRouter: coreServices.httpRouter,
+        httpAuth: coreServices.httpAuth,
+        auth: coreServices.auth,
+        discovery: coreServices.discovery,
+        logger: coreServices.logger,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        catalog: catalogServiceRef,
+      },
+      async init({ httpRouter, httpAuth, auth, discovery, logger, permissions, permissionsRegistry, catalog }) {
+        permissionsRegistry.addPermissions(istioMeshPermissions);
+        const gateway = KubernetesBackendClusterGateway.create({ discovery, auth });
+        const inspector = DefaultMeshInspector.create({ gateway, logger });
+        httpRouter.use(
+          await createRouter({ httpAuth, permissions, catalog, inspector }),
+        );
+      },
+    });
+  },
+});

@@ -1,0 +1,80 @@
+import {
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  istioMeshReadPermission,
+  isValidEntityNamePart,
+} from '@mesh-portal/plugin-istio-mesh-common';
+import express from 'express';
+import Router from 'express-promise-router';
+import { z } from 'zod';
+import { MeshInspector } from './service/MeshInspector';
+
+const entityNamePart = z
+  .string()
+  .refine(isValidEntityNamePart, {
+    message: 'must be 1-63 characters of [a-zA-Z0-9-_.], starting and ending with a letter or digit',
+  });
+
+const entityParams = z.object({
+  kind: entityNamePart,
+  namespace: entityNamePart,
+  name: entityNamePart,
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const details = result.error.issues
+      .map(i => `${i.path.join('.') || what}: ${i.message}`)
+      .join('; ');
+    throw new InputError(`Invalid ${what}: ${details}`);
+  }
+  return result.data;
+}
+
+export interface RouterOptions {
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  catalog: CatalogService;
+  inspector: MeshInspector;
+}
+
+export async function createRouter(options: RouterOptions): Promise<express.Router> {
+  const { httpAuth, permissions, catalog, inspector } = options;
+  const router = Router();
+  router.use(express.json({ limit: '256kb' }));
+
+  const authorizeRead = async (req: express.Request) => {
+    const credentials = await httpAuth.credentials(req);
+    const [decision] = await permissions.authorize(
+      [{ permission: istioMeshReadPermission }],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError('You are not allowed to read mesh status');
+    }
+    return credentials;
+  };
+
+  router.get('/v1/entities/:kind/:namespace/:name', async (req, res) => {
+    const ref = parse(entityParams, req.params, 'entity reference');
+    const credentials = await authorizeRead(req);
+    const entity = await catalog.getEntityByRef(
+      { kind: ref.kind, namespace: ref.namespace, name: ref.name },
+      { credentials },
+    );
+    if (!entity) {
+      throw new NotFoundError(
+        `No entity ${ref.kind}:${ref.namespace}/${ref.name} in the catalog`,
+      );
+    }
+    res.json(await inspector.getEntityMeshStatus(entity, credentials));
+  });
+
+  return router;
+}

@@ -1,0 +1,143 @@
+import {
+  AuthService,
+  BackstageCredentials,
+  DiscoveryService,
+} from '@backstage/backend-plugin-api';
+import {
+  NotAllowedError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
+
+/** A Kubernetes list response, as far as pagination needs it. */
+interface KubeList<T> {
+  items?: T[];
+  metadata?: { continue?: string; resourceVersion?: string };
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  /** Page size for `limit`/`continue` pagination. */
+  pageSize?: number;
+}
+
+/**
+ * The only door to the clusters. Every call goes through Backstage's Kubernetes backend
+ * (its configured clusters and auth) on behalf of the calling user, so the mesh plugin
+ * never holds cluster credentials of its own.
+ */
+export interface ClusterGateway {
+  listClusters(credentials: BackstageCredentials): Promise<string[]>;
+  /** Lists all objects at a collection path (e.g. `/api/v1/pods`), following `continue`. */
+  list<T>(
+    cluster: string,
+    path: string,
+    credentials: BackstageCredentials,
+    options?: ListOptions,
+  ): Promise<T[]>;
+}
+
+const DEFAULT_PAGE_SIZE = 500;
+const HEADER_CLUSTER = 'Backstage-Kubernetes-Cluster';
+
+export class KubernetesBackendClusterGateway implements ClusterGateway {
+  static create(options: {
+    discovery: DiscoveryService;
+    auth: AuthService;
+    fetch?: typeof fetch;
+  }) {
+    return new KubernetesBackendClusterGateway(
+      options.discovery,
+      options.auth,
+      options.fetch ?? fetch,
+    );
+  }
+
+  private constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly auth: AuthService,
+    private readonly fetchFn: typeof fetch,
+  ) {}
+
+  async listClusters(credentials: BackstageCredentials): Promise<string[]> {
+    const body = await this.request<{ items: Array<{ name: string }> }>(
+      '/clusters',
+      credentials,
+      'the Kubernetes backend',
+    );
+    return body.items.map(c => c.name);
+  }
+
+  async list<T>(
+    cluster: string,
+    path: string,
+    credentials: BackstageCredentials,
+    options: ListOptions = {},
+  ): Promise<T[]> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    do {
+      const query = new URLSearchParams();
+      query.set('limit', String(options.pageSize ?? DEFAULT_PAGE_SIZE));
+      if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+      if (continueToken) query.set('continue', continueToken);
+      const page = await this.request<KubeList<T>>(
+        `/proxy${path}?${query}`,
+        credentials,
+        `cluster '${cluster}'`,
+        { [HEADER_CLUSTER]: cluster },
+      );
+      items.push(...(page.items ?? []));
+      continueToken = page.metadata?.continue || undefined;
+    } while (continueToken);
+    return items;
+  }
+
+  private async request<T>(
+    path: string,
+    credentials: BackstageCredentials,
+    target: string,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    const baseUrl = await this.discovery.getBaseUrl('kubernetes');
+    // A fresh token per request: it is minted on behalf of the caller and short-lived.
+    const { token } = await this.auth.getPluginRequestToken({
+      onBehalfOf: credentials,
+      targetPluginId: 'kubernetes',
+    });
+    let response: Response;
+    try {
+      response = await this.fetchFn(`${baseUrl}${path}`, {
+        headers: { ...headers, Authorization: `Bearer ${token}` },
+      });
+    } catch (error) {
+      throw new ServiceUnavailableError(
+        `${target} is unreachable: ${(error as Error).message}`,
+      );
+    }
+    if (response.ok) {
+      return (await response.json()) as T;
+    }
+    const message = await describeFailure(response);
+    if (response.status === 401 || response.status === 403) {
+      throw new NotAllowedError(`${target} denied the request: ${message}`);
+    }
+    if (response.status === 404) {
+      throw new NotFoundError(`${target}: ${message}`);
+    }
+    throw new ServiceUnavailableError(
+      `${target} answered ${response.status}: ${message}`,
+    );
+  }
+}
+
+async function describeFailure(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text);
+    // Kubernetes Status bodies carry `message`; Backstage error bodies `error.message`.
+    return body?.message ?? body?.error?.message ?? response.statusText;
+  } catch {
+    return text.slice(0, 200) || response.statusText;
+  }
+}
