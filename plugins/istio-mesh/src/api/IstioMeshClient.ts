@@ -1,0 +1,27 @@
+import { CompoundEntityRef } from '@backstage/catalog-model';
+import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import { EntityMeshStatus } from '@mesh-portal/plugin-istio-mesh-common';
+import { IstioMeshApi } from './IstioMeshApi';
+
+export class IstioMeshClient implements IstioMeshApi {
+  constructor(
+    private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },
+  ) {}
+
+  async getEntityMeshStatus(entity: CompoundEntityRef): Promise<EntityMeshStatus> {
+    const path = [entity.kind, entity.namespace, entity.name]
+      .map(encodeURIComponent)
+      .join('/');
+    return this.get<EntityMeshStatus>(`/v1/entities/${path}`);
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    const baseUrl = await this.deps.discoveryApi.getBaseUrl('istio-mesh');
+    const response = await this.deps.fetchApi.fetch(`${baseUrl}${path}`);
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response);
+    }
+    return (await response.json()) as T;
+  }
+}

@@ -1,0 +1,56 @@
+import {
+  EmptyState,
+  Progress,
+  ResponseErrorPanel,
+  WarningPanel,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { getCompoundEntityRef } from '@backstage/catalog-model';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import Grid from '@material-ui/core/Grid';
+import useAsync from 'react-use/esm/useAsync';
+import { istioMeshApiRef } from '../../api/IstioMeshApi';
+import { ClusterMeshCard } from './ClusterMeshCard';
+
+/** The entity's "Service Mesh" tab. */
+export function EntityServiceMeshContent() {
+  const { entity } = useEntity();
+  const api = useApi(istioMeshApiRef);
+  const ref = getCompoundEntityRef(entity);
+  const { value, loading, error } = useAsync(
+    () => api.getEntityMeshStatus(ref),
+    [api, ref.kind, ref.namespace, ref.name],
+  );
+
+  if (loading) return <Progress />;
+  if (error) return <ResponseErrorPanel error={error} />;
+  if (!value) return null;
+
+  return (
+    <Grid container spacing={3}>
+      {value.errors.map(e => (
+        <Grid item xs={12} key={`error-${e.cluster}`}>
+          <WarningPanel
+            severity="error"
+            title={`Could not read cluster ${e.cluster}`}
+            message={e.error.message}
+          />
+        </Grid>
+      ))}
+      {value.clusters.length === 0 && value.errors.length === 0 && (
+        <Grid item xs={12}>
+          <EmptyState
+            missing="data"
+            title="Not running in any cluster"
+            description={`No pods or workloads of ${entity.metadata.name} were found in the clusters configured under kubernetes: in app-config. Check its backstage.io/kubernetes-id annotation and the labels of its workloads.`}
+          />
+        </Grid>
+      )}
+      {value.clusters.map(cluster => (
+        <Grid item xs={12} key={cluster.cluster}>
+          <ClusterMeshCard status={cluster} />
+        </Grid>
+      ))}
+    </Grid>
+  );
+}

@@ -1,0 +1,1 @@
+export { EntityServiceMeshContent } from './EntityServiceMeshContent';
