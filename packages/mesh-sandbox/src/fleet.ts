@@ -211,7 +211,7 @@ export function addControlPlaneRevision(store: ClusterStore, revision: string) {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: `istio-${revision}`, namespace: CONTROL_PLANE_NS, labels: { 'istio.io/rev': revision, ...managed } },
-    data: { mesh: 'defaultConfig:\n  discoveryAddress: istiod-' + revision + '.aks-istio-system.svc:15012\n  gatewayTopology:\n    numTrustedProxies: 1\nenablePrometheusMerge: true\nrootNamespace: aks-istio-system\ntrustDomain: cluster.local\n' },
+    data: { mesh: `defaultConfig:\n  discoveryAddress: istiod-${revision}.aks-istio-system.svc:15012\n  gatewayTopology:\n    numTrustedProxies: 1\nenablePrometheusMerge: true\nrootNamespace: aks-istio-system\ntrustDomain: cluster.local\n` },
   });
   store.add({
     apiVersion: 'v1',

@@ -1,11 +1,12 @@
 /**
  * Kubernetes label selectors in their string form, as `?labelSelector=` carries them:
- * `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x,y)`, `a`, `!a`, comma-joined.
+ * `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x,y)`, `a`, `!a`, `a>1`, `a<1`, comma-joined.
  */
 export type Requirement =
   | { op: 'eq' | 'neq'; key: string; value: string }
   | { op: 'in' | 'notin'; key: string; values: string[] }
-  | { op: 'exists' | 'notexists'; key: string };
+  | { op: 'exists' | 'notexists'; key: string }
+  | { op: 'gt' | 'lt'; key: string; value: number };
 
 export class SelectorParseError extends Error {}
 
@@ -50,18 +51,27 @@ export function parseLabelSelector(selector: string | undefined | null): Require
       values.forEach(checkValue);
       return { op: m[2] as 'in' | 'notin', key: m[1], values };
     }
-    m = /^([^=!\s]+)\s*(==|=|!=)\s*([^=!\s]*)$/.exec(part);
+    m = /^([^=!<>\s]+)\s*(==|=|!=)\s*([^=!<>\s]*)$/.exec(part);
     if (m) {
       checkKey(m[1]);
       checkValue(m[3]);
       return { op: m[2] === '!=' ? 'neq' : 'eq', key: m[1], value: m[3] };
+    }
+    m = /^([^=!<>\s]+)\s*(<|>)\s*([^=!<>\s]+)$/.exec(part);
+    if (m) {
+      checkKey(m[1]);
+      // As in Go's strconv.ParseInt: an optional sign and decimal digits.
+      if (!/^[+-]?\d+$/.test(m[3])) {
+        throw new SelectorParseError(`for 'Gt', 'Lt' operators, the value must be an integer, got "${m[3]}"`);
+      }
+      return { op: m[2] === '>' ? 'gt' : 'lt', key: m[1], value: Number(m[3]) };
     }
     m = /^!\s*(\S+)$/.exec(part);
     if (m) {
       checkKey(m[1]);
       return { op: 'notexists', key: m[1] };
     }
-    if (/^\S+$/.test(part)) {
+    if (/^[^=!<>(),\s]+$/.test(part)) {
       checkKey(part);
       return { op: 'exists', key: part };
     }
@@ -89,6 +99,12 @@ export function matchesLabels(
         return has;
       case 'notexists':
         return !has;
+      case 'gt':
+      case 'lt': {
+        if (!has || !/^[+-]?\d+$/.test(l[r.key])) return false;
+        const v = Number(l[r.key]);
+        return r.op === 'gt' ? v > r.value : v < r.value;
+      }
       default:
         return false;
     }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { StatusError, badRequest } from './errors';
-import { JsonPatchError, jsonMergePatch, jsonPatch, strategicMergePatch } from './patch';
+import { JsonPatchError, PatchFormatError, jsonMergePatch, jsonPatch, strategicMergePatch } from './patch';
 import { apiVersionOf, findResourceType, RESOURCE_TYPES } from './resources';
 import { ClusterStore } from './store';
 
@@ -33,18 +33,25 @@ function readBody(req: http.IncomingMessage): Promise<any> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
     req.on('data', (c: Buffer) => {
+      if (tooLarge) return; // drain the rest, so that the client gets to read the 413
       size += c.length;
       if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        chunks.length = 0;
         reject(new StatusError(413, 'RequestEntityTooLarge', 'the request body is too large'));
-        req.destroy();
         return;
       }
       chunks.push(c);
     });
     req.on('end', () => {
+      if (tooLarge) return;
       const text = Buffer.concat(chunks).toString('utf8');
-      if (!text) return resolve(undefined);
+      if (!text) {
+        resolve(undefined);
+        return;
+      }
       try {
         resolve(JSON.parse(text));
       } catch (e) {
@@ -121,6 +128,11 @@ async function handle(clusters: Map<string, SandboxCluster>, req: http.IncomingM
       if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
         throw new StatusError(405, 'MethodNotAllowed', 'watch is not supported by this version of the sandbox');
       }
+      const continueToken = url.searchParams.get('continue');
+      const rvParam = url.searchParams.get('resourceVersion');
+      if (continueToken && rvParam && rvParam !== '0') {
+        throw badRequest('specifying resource version is not allowed when using continue');
+      }
       const limitParam = url.searchParams.get('limit');
       const limit = limitParam === null ? undefined : Number(limitParam);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw badRequest(`invalid limit "${limitParam}"`);
@@ -129,7 +141,7 @@ async function handle(clusters: Map<string, SandboxCluster>, req: http.IncomingM
         labelSelector: url.searchParams.get('labelSelector'),
         fieldSelector: url.searchParams.get('fieldSelector'),
         limit,
-        continueToken: url.searchParams.get('continue'),
+        continueToken,
       });
       return send(res, 200, {
         kind: `${type.kind}List`,
@@ -148,7 +160,7 @@ async function handle(clusters: Map<string, SandboxCluster>, req: http.IncomingM
       }
       const ns = type.namespaced ? namespace : undefined;
       if (type.namespaced && !ns) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
-      return send(res, 201, store.create(type, ns, body));
+      return send(res, 201, store.create(type, ns, body, 'api'));
     }
     throw new StatusError(405, 'MethodNotAllowed', `${method} is not supported on a collection`);
   }
@@ -157,10 +169,17 @@ async function handle(clusters: Map<string, SandboxCluster>, req: http.IncomingM
     case 'GET':
       return send(res, 200, store.get(type, namespace, name));
     case 'PUT':
-      return send(res, 200, store.replace(type, namespace, name, await readBody(req)));
-    case 'DELETE':
-      store.delete(type, namespace, name);
-      return send(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: type.group, kind: type.plural } });
+      return send(res, 200, store.replace(type, namespace, name, await readBody(req), 'api'));
+    case 'DELETE': {
+      const deleted = store.delete(type, namespace, name);
+      return send(res, 200, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: { name, ...(type.group ? { group: type.group } : {}), kind: type.plural, uid: deleted.metadata.uid },
+      });
+    }
     case 'PATCH': {
       const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
       const body = await readBody(req);
@@ -171,12 +190,14 @@ async function handle(clusters: Map<string, SandboxCluster>, req: http.IncomingM
       else {
         throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
       }
+      if (contentType !== 'application/json-patch+json' && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+        throw badRequest(`the body of a ${contentType} patch must be a JSON object`);
+      }
       try {
-        return send(res, 200, store.patch(type, namespace, name, apply));
+        return send(res, 200, store.patch(type, namespace, name, apply, 'api'));
       } catch (e) {
-        if (e instanceof JsonPatchError) {
-          throw new StatusError(422, 'Invalid', e.message);
-        }
+        if (e instanceof PatchFormatError) throw badRequest(e.message);
+        if (e instanceof JsonPatchError) throw new StatusError(422, 'Invalid', e.message);
         throw e;
       }
     }

@@ -64,6 +64,14 @@ describe('namespaceInjection on upstream Istio', () => {
   });
 });
 
+function statusAnnotation(raw?: string, revision?: string): Record<string, string> {
+  if (raw) return { 'sidecar.istio.io/status': raw };
+  if (revision) {
+    return { 'sidecar.istio.io/status': JSON.stringify({ containers: ['istio-proxy'], revision }) };
+  }
+  return {};
+}
+
 function pod(opts: {
   statusRevision?: string;
   labelRevision?: string;
@@ -85,11 +93,7 @@ function pod(opts: {
         ...(opts.labelRevision ? { 'istio.io/rev': opts.labelRevision } : {}),
         ...(opts.optOut ? { 'sidecar.istio.io/inject': 'false' } : {}),
       },
-      annotations: opts.status
-        ? { 'sidecar.istio.io/status': opts.status }
-        : opts.statusRevision
-        ? { 'sidecar.istio.io/status': JSON.stringify({ containers: ['istio-proxy'], revision: opts.statusRevision }) }
-        : {},
+      annotations: statusAnnotation(opts.status, opts.statusRevision),
     },
     spec: {
       containers: [{ name: 'app', image: 'app:1' }, ...(!opts.noProxy && !opts.native ? [proxy] : [])],

@@ -24,7 +24,6 @@ const entityServiceMeshContent = EntityContentBlueprint.make({
   params: {
     path: '/service-mesh',
     title: 'Service Mesh',
-    group: 'deployment',
     filter: isServiceMeshAvailable,
     loader: () =>
       import('./components/EntityServiceMeshContent').then(m => (

@@ -6,8 +6,9 @@ import {
   StatusWarning,
   Table,
   TableColumn,
-  WarningPanel,
 } from '@backstage/core-components';
+import Alert from '@material-ui/lab/Alert';
+import AlertTitle from '@material-ui/lab/AlertTitle';
 import Box from '@material-ui/core/Box';
 import Chip from '@material-ui/core/Chip';
 import Typography from '@material-ui/core/Typography';
@@ -74,12 +75,18 @@ function NamespaceSection({ ns }: { ns: NamespaceEntityMeshStatus }) {
       </Typography>
       {drift && (
         <Box my={1}>
-          <WarningPanel severity="warning" title="Sidecars drifted from the namespace's revision" message={drift} />
+          <Alert severity="warning">
+            <AlertTitle>Sidecars drifted from the namespace's revision</AlertTitle>
+            {drift}
+          </Alert>
         </Box>
       )}
       {injectionProblem && (
         <Box my={1}>
-          <WarningPanel severity="warning" title="Injection is misconfigured" message={injectionProblem} />
+          <Alert severity="warning">
+            <AlertTitle>Injection is misconfigured</AlertTitle>
+            {injectionProblem}
+          </Alert>
         </Box>
       )}
       <Table<PodMeshStatus>

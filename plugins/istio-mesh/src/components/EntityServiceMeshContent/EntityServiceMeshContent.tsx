@@ -2,8 +2,9 @@ import {
   EmptyState,
   Progress,
   ResponseErrorPanel,
-  WarningPanel,
 } from '@backstage/core-components';
+import Alert from '@material-ui/lab/Alert';
+import AlertTitle from '@material-ui/lab/AlertTitle';
 import { useApi } from '@backstage/core-plugin-api';
 import { getCompoundEntityRef } from '@backstage/catalog-model';
 import { useEntity } from '@backstage/plugin-catalog-react';
@@ -30,11 +31,10 @@ export function EntityServiceMeshContent() {
     <Grid container spacing={3}>
       {value.errors.map(e => (
         <Grid item xs={12} key={`error-${e.cluster}`}>
-          <WarningPanel
-            severity="error"
-            title={`Could not read cluster ${e.cluster}`}
-            message={e.error.message}
-          />
+          <Alert severity="error">
+            <AlertTitle>Could not read cluster {e.cluster}</AlertTitle>
+            {e.error.message}
+          </Alert>
         </Grid>
       ))}
       {value.clusters.length === 0 && value.errors.length === 0 && (

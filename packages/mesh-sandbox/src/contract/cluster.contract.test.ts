@@ -1,0 +1,35 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { describeKubeContract } from './__testUtils__/kubeContract';
+
+/*
+ * The same contract against a real kube-apiserver, to check the contract itself:
+ *
+ *   KUBE_CONTRACT_KUBECONFIG=~/.kube/config [KUBE_CONTRACT_CONTEXT=my-context] \
+ *   [KUBE_CONTRACT_ANONYMOUS_STATUS=403] CI=true yarn test src/contract/cluster
+ *
+ * It creates (and deletes) a namespace `kube-contract-<random>`. The bearer-token cases
+ * run when the context's user authenticates with a static token.
+ */
+const kubeconfigPath = process.env.KUBE_CONTRACT_KUBECONFIG;
+
+if (kubeconfigPath) {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  if (process.env.KUBE_CONTRACT_CONTEXT)
+    kc.setCurrentContext(process.env.KUBE_CONTRACT_CONTEXT);
+  const usesToken = Boolean(kc.getCurrentUser()?.token);
+  const anonymousStatus =
+    process.env.KUBE_CONTRACT_ANONYMOUS_STATUS === '403' ? 403 : 401;
+  describeKubeContract(
+    `real cluster (${kc.getCurrentContext()})`,
+    () => ({ kubeConfig: kc }),
+    {
+      tokenAuth: usesToken ? { anonymousStatus } : undefined,
+      timeoutMs: 60_000,
+    },
+  );
+} else {
+  describe('kube-apiserver contract: real cluster', () => {
+    it.todo('runs when KUBE_CONTRACT_KUBECONFIG points at a kubeconfig');
+  });
+}

@@ -1,0 +1,59 @@
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
+import { KubernetesBackendClusterGateway } from './ClusterGateway';
+
+function gatewayWith(responses: Array<{ status: number; body: unknown }>) {
+  const calls: Array<{ url: string; headers: Record<string, string> }> = [];
+  const fetchFn = jest.fn(async (url: string, init?: RequestInit) => {
+    calls.push({ url, headers: init?.headers as Record<string, string> });
+    const next = responses.shift()!;
+    return new Response(JSON.stringify(next.body), { status: next.status });
+  });
+  const gateway = KubernetesBackendClusterGateway.create({
+    discovery: mockServices.discovery.mock({ getBaseUrl: async () => 'http://backstage/api/kubernetes' }),
+    auth: mockServices.auth(),
+    fetch: fetchFn as unknown as typeof fetch,
+  });
+  return { gateway, calls };
+}
+
+describe('KubernetesBackendClusterGateway', () => {
+  it('follows continue tokens until the list is complete', async () => {
+    const { gateway, calls } = gatewayWith([
+      { status: 200, body: { items: [{ n: 1 }, { n: 2 }], metadata: { continue: 'abc' } } },
+      { status: 200, body: { items: [{ n: 3 }], metadata: { continue: '' } } },
+    ]);
+    const items = await gateway.list('aks-prod', '/api/v1/pods', mockCredentials.user(), {
+      labelSelector: 'app in (a,b)',
+      pageSize: 2,
+    });
+    expect(items).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(calls.map(c => c.url)).toEqual([
+      'http://backstage/api/kubernetes/proxy/api/v1/pods?limit=2&labelSelector=app+in+%28a%2Cb%29',
+      'http://backstage/api/kubernetes/proxy/api/v1/pods?limit=2&labelSelector=app+in+%28a%2Cb%29&continue=abc',
+    ]);
+    expect(calls[0].headers['Backstage-Kubernetes-Cluster']).toBe('aks-prod');
+    expect(calls[0].headers.Authorization).toMatch(/^Bearer /);
+  });
+
+  it.each([
+    [403, 'NotAllowedError'],
+    [404, 'NotFoundError'],
+    [500, 'ServiceUnavailableError'],
+    [503, 'ServiceUnavailableError'],
+  ])('maps an upstream %s to %s naming the cluster', async (status, name) => {
+    const { gateway } = gatewayWith([
+      { status, body: { kind: 'Status', message: 'upstream says no', code: status } },
+    ]);
+    await expect(gateway.list('aks-dev', '/api/v1/pods', mockCredentials.user())).rejects.toMatchObject({
+      name,
+      message: expect.stringContaining("cluster 'aks-dev'"),
+    });
+  });
+
+  it('names the Kubernetes backend when listing clusters fails', async () => {
+    const { gateway } = gatewayWith([{ status: 502, body: { error: { message: 'bad gateway' } } }]);
+    await expect(gateway.listClusters(mockCredentials.user())).rejects.toThrow(
+      'the Kubernetes backend answered 502: bad gateway',
+    );
+  });
+});
