@@ -11,6 +11,10 @@ import {
 import { EntityMeshStatus } from '@mesh-portal/plugin-istio-mesh-common';
 import kubernetesBackendPlugin from '@backstage/plugin-kubernetes-backend';
 import request from 'supertest';
+import Ajv from 'ajv';
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { istioMeshPlugin } from './plugin';
 
 const component = (name: string, annotations: Record<string, string>): Entity => ({
@@ -113,6 +117,22 @@ describe('istio-mesh backend against the sandbox, through the Kubernetes backend
     expect(payments.workloads).toEqual([
       { kind: 'Deployment', name: 'payments-api', replicas: 3, readyReplicas: 3, podsByRevision: { 'asm-1-29': 3 } },
     ]);
+  });
+
+  it('answers in the shape the OpenAPI spec promises', async () => {
+    const spec = parseYaml(readFileSync(resolvePath(__dirname, 'schema/openapi.yaml'), 'utf8'));
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    ajv.addSchema(spec, 'openapi');
+    const validate = ajv.getSchema('openapi#/components/schemas/EntityMeshStatus')!;
+    const server = await startBackend();
+    for (const name of ['payments-api', 'legacy-billing', 'ops-toolbox', 'no-kubernetes']) {
+      const res = await get(server, `/v1/entities/component/default/${name}`);
+      expect(res.status).toBe(200);
+      expect({ name, valid: validate(res.body), errors: validate.errors ?? null }).toEqual({ name, valid: true, errors: null });
+    }
+    const bad = await get(server, '/v1/entities/component/default/bad%20name');
+    const validateError = ajv.getSchema('openapi#/components/responses/Error/content/application~1json/schema')!;
+    expect(validateError(bad.body)).toBe(true);
   });
 
   it('shows payments-worker already on the canary in aks-prod', async () => {
