@@ -22,7 +22,7 @@ yarn lint:all
 
 step "Unit and integration tests (jest)"
 jest_status=0
-yarn test --json --outputFile="$PWD/$REPORTS/jest.json" || jest_status=$?
+JEST_REPORT_DIR="$PWD/$REPORTS" yarn test || jest_status=$?
 
 step "Browser tests (Playwright in Debian's Chromium)"
 yarn workspace app build
@@ -41,5 +41,5 @@ yarn playwright test || e2e_status=$?
 stop_background
 
 step "Summary"
-node scripts/summarize-tests.mjs "$REPORTS/jest.json" e2e-test-report/results.json
+node scripts/summarize-tests.mjs "$REPORTS/jest-main.json" "$REPORTS/jest-backend.json" e2e-test-report/results.json
 if [[ $jest_status -ne 0 || $e2e_status -ne 0 ]]; then exit 1; fi

@@ -5,6 +5,8 @@ test.describe('Service Mesh tab', () => {
     await page.goto('/');
     // The demo signs in as guest.
     await page.getByRole('button', { name: 'Enter' }).click();
+    // Signed in once the catalog lists the demo components; only then may tests navigate.
+    await expect(page.getByRole('link', { name: 'payments-api' })).toBeVisible();
   });
 
   test('payments-api shows the drift in aks-prod', async ({ page }) => {

@@ -37,6 +37,8 @@ const entities = [
   component('no-kubernetes', {}),
 ];
 
+jest.setTimeout(60_000);
+
 describe('istio-mesh backend against the sandbox, through the Kubernetes backend', () => {
   let sandbox: SandboxServer;
 
