@@ -41,9 +41,16 @@ const names = (items: Array<{ metadata?: { name?: string } }>) =>
   items.map(i => i.metadata?.name).sort();
 
 describe('the demo fleet', () => {
-  it('has two clusters with their own tokens', () => {
-    expect(DEMO_CLUSTER_NAMES).toEqual(['aks-dev', 'aks-prod']);
-    expect([...server.clusters.keys()]).toEqual(['aks-dev', 'aks-prod']);
+  it('has three clusters with their own tokens', () => {
+    expect(DEMO_CLUSTER_NAMES).toEqual(['aks-dev', 'aks-prod', 'istio-lab']);
+    expect([...server.clusters.keys()]).toEqual([
+      'aks-dev',
+      'aks-prod',
+      'istio-lab',
+    ]);
+    expect(server.clusters.get('istio-lab')!.token).toBe(
+      'sandbox-token-istio-lab',
+    );
     expect(server.clusters.get('aks-dev')!.token).toBe('sandbox-token-aks-dev');
     expect(server.clusters.get('aks-prod')!.token).toBe(demoToken('aks-prod'));
     expect(server.clusterUrl('aks-prod')).toBe(
@@ -104,6 +111,10 @@ describe('the demo fleet', () => {
         'payments',
         'storefront',
       ],
+    ],
+    [
+      'istio-lab',
+      ['default', 'istio-system', 'kube-system', 'payments', 'storefront'],
     ],
   ])('%s has the namespaces %j', async (cluster, expected) => {
     const { core } = clients(cluster);
@@ -265,6 +276,44 @@ describe('aks-prod, mid-canary from asm-1-29 to asm-1-30', () => {
       path: '/inject',
       port: 443,
     });
+    // The second webhook injects pods labelled istio.io/rev in unlabelled namespaces.
+    expect(
+      canary.webhooks?.map(w => [
+        w.name,
+        w.namespaceSelector?.matchExpressions,
+        w.objectSelector?.matchExpressions,
+      ]),
+    ).toEqual([
+      [
+        'rev.namespace.sidecar-injector.istio.io',
+        [
+          { key: 'istio.io/rev', operator: 'In', values: ['asm-1-30'] },
+          { key: 'istio-injection', operator: 'DoesNotExist' },
+        ],
+        [
+          {
+            key: 'sidecar.istio.io/inject',
+            operator: 'NotIn',
+            values: ['false'],
+          },
+        ],
+      ],
+      [
+        'rev.object.sidecar-injector.istio.io',
+        [
+          { key: 'istio.io/rev', operator: 'DoesNotExist' },
+          { key: 'istio-injection', operator: 'DoesNotExist' },
+        ],
+        [
+          {
+            key: 'sidecar.istio.io/inject',
+            operator: 'NotIn',
+            values: ['false'],
+          },
+          { key: 'istio.io/rev', operator: 'In', values: ['asm-1-30'] },
+        ],
+      ],
+    ]);
   });
 
   it('exposes the external ingress gateway in aks-istio-ingress', async () => {
@@ -374,5 +423,157 @@ describe('aks-dev', () => {
       name: 'aks-istio-ingressgateway-external',
     });
     expect(svc.status?.loadBalancer?.ingress).toEqual([{ ip: '20.61.9.3' }]);
+  });
+});
+
+describe('istio-lab, upstream Istio with revision tags', () => {
+  it('runs istiod for 1-26-3 and 1-27-1 in istio-system with upstream images', async () => {
+    const deployments = await clients(
+      'istio-lab',
+    ).apps.listNamespacedDeployment({
+      namespace: 'istio-system',
+      labelSelector: 'app=istiod',
+    });
+    expect(
+      deployments.items.map(d => [
+        d.metadata?.name,
+        d.metadata?.labels?.['istio.io/rev'],
+        d.spec?.template.spec?.containers[0].image,
+        d.status?.readyReplicas,
+      ]),
+    ).toEqual([
+      ['istiod-1-26-3', '1-26-3', 'docker.io/istio/pilot:1.26.3', 2],
+      ['istiod-1-27-1', '1-27-1', 'docker.io/istio/pilot:1.27.1', 2],
+    ]);
+    expect(deployments.items[0].metadata?.labels).toEqual({
+      app: 'istiod',
+      istio: 'pilot',
+      'istio.io/rev': '1-26-3',
+      'operator.istio.io/component': 'Pilot',
+    });
+    const configMaps = await clients('istio-lab').core.listNamespacedConfigMap({
+      namespace: 'istio-system',
+    });
+    expect(names(configMaps.items)).toEqual([
+      'istio-1-26-3',
+      'istio-1-27-1',
+      'istio-sidecar-injector-1-26-3',
+      'istio-sidecar-injector-1-27-1',
+    ]);
+  });
+
+  it('has per-revision injectors and the prod-stable and default tags as webhooks', async () => {
+    const { admission } = clients('istio-lab');
+    const webhooks = await admission.listMutatingWebhookConfiguration();
+    expect(
+      webhooks.items.map(w => [
+        w.metadata?.name,
+        w.metadata?.labels?.['istio.io/rev'],
+        w.metadata?.labels?.['istio.io/tag'],
+        w.webhooks?.[0].clientConfig.service?.name,
+      ]),
+    ).toEqual([
+      ['istio-revision-tag-default', '1-27-1', 'default', 'istiod-1-27-1'],
+      [
+        'istio-revision-tag-prod-stable',
+        '1-26-3',
+        'prod-stable',
+        'istiod-1-26-3',
+      ],
+      ['istio-sidecar-injector-1-26-3', '1-26-3', undefined, 'istiod-1-26-3'],
+      ['istio-sidecar-injector-1-27-1', '1-27-1', undefined, 'istiod-1-27-1'],
+    ]);
+    const prodStable = webhooks.items[1];
+    expect(prodStable.webhooks?.map(w => w.name)).toEqual([
+      'rev.namespace.sidecar-injector.istio.io',
+      'rev.object.sidecar-injector.istio.io',
+    ]);
+    expect(
+      prodStable.webhooks?.[0].namespaceSelector?.matchExpressions,
+    ).toEqual([
+      { key: 'istio.io/rev', operator: 'In', values: ['prod-stable'] },
+      { key: 'istio-injection', operator: 'DoesNotExist' },
+    ]);
+    // The default tag also serves istio-injection=enabled.
+    expect(
+      webhooks.items[0].webhooks?.map(w => [
+        w.name,
+        w.namespaceSelector?.matchExpressions?.[0],
+      ]),
+    ).toEqual([
+      [
+        'rev.namespace.sidecar-injector.istio.io',
+        { key: 'istio.io/rev', operator: 'In', values: ['default'] },
+      ],
+      [
+        'rev.object.sidecar-injector.istio.io',
+        { key: 'istio.io/rev', operator: 'DoesNotExist' },
+      ],
+      [
+        'namespace.sidecar-injector.istio.io',
+        { key: 'istio-injection', operator: 'In', values: ['enabled'] },
+      ],
+      [
+        'object.sidecar-injector.istio.io',
+        { key: 'istio-injection', operator: 'DoesNotExist' },
+      ],
+    ]);
+    const validators = await admission.listValidatingWebhookConfiguration();
+    expect(names(validators.items)).toEqual([
+      'istio-validator-1-26-3-istio-system',
+      'istio-validator-1-27-1-istio-system',
+    ]);
+  });
+
+  it('labels payments and storefront with the prod-stable tag', async () => {
+    const { core } = clients('istio-lab');
+    for (const name of ['payments', 'storefront']) {
+      const ns = await core.readNamespace({ name });
+      expect(ns.metadata?.labels).toEqual({
+        'kubernetes.io/metadata.name': name,
+        'istio.io/rev': 'prod-stable',
+      });
+    }
+  });
+
+  it('runs every workload with classic 1-26-3 sidecars', async () => {
+    const pods = await clients('istio-lab').core.listPodForAllNamespaces({
+      labelSelector: 'backstage.io/kubernetes-id',
+    });
+    expect(
+      pods.items
+        .map(
+          p =>
+            `${p.metadata?.namespace}/${p.metadata?.labels?.['backstage.io/kubernetes-id']}`,
+        )
+        .sort(),
+    ).toEqual([
+      'payments/payments-api',
+      'payments/payments-api',
+      'payments/payments-worker',
+      'storefront/cart',
+      'storefront/cart',
+      'storefront/checkout',
+      'storefront/checkout',
+    ]);
+    for (const pod of pods.items) {
+      expect(sidecarStatus(pod)).toMatchObject({
+        revision: '1-26-3',
+        initContainers: ['istio-init'],
+        containers: ['istio-proxy'],
+      });
+      expect(pod.metadata?.labels?.['istio.io/rev']).toBe('1-26-3');
+      expect(pod.spec?.initContainers?.map(c => [c.name, c.image])).toEqual([
+        ['istio-init', 'docker.io/istio/proxyv2:1.26.3'],
+      ]);
+      const proxy = pod.spec?.containers.find(c => c.name === 'istio-proxy');
+      expect(proxy?.image).toBe('docker.io/istio/proxyv2:1.26.3');
+      expect(proxy?.restartPolicy).toBeUndefined();
+      expect(proxy?.env?.find(e => e.name === 'CA_ADDR')?.value).toBe(
+        'istiod-1-26-3.istio-system.svc:15012',
+      );
+      expect(pod.spec?.nodeName).toMatch(/^istio-lab-worker-[0-2]$/);
+      expect(pod.status?.phase).toBe('Running');
+    }
   });
 });

@@ -1,4 +1,5 @@
 import {
+  matchesLabelSelectorObject,
   matchesLabels,
   parseLabelSelector,
   SelectorParseError,
@@ -120,5 +121,52 @@ describe('matchesLabels', () => {
   it('does not match inherited properties as labels', () => {
     expect(matches('constructor', {})).toBe(false);
     expect(matches('!toString', {})).toBe(true);
+  });
+});
+
+describe('matchesLabelSelectorObject (webhook and workload selectors)', () => {
+  const labels = { 'istio.io/rev': 'asm-1-29', app: 'web' };
+
+  it.each([
+    [undefined, true],
+    [{}, true],
+    [{ matchLabels: { app: 'web' } }, true],
+    [{ matchLabels: { app: 'api' } }, false],
+    [
+      {
+        matchExpressions: [
+          { key: 'istio.io/rev', operator: 'In', values: ['asm-1-29'] },
+          { key: 'istio-injection', operator: 'DoesNotExist' },
+        ],
+      },
+      true,
+    ],
+    [
+      {
+        matchExpressions: [
+          { key: 'istio.io/rev', operator: 'NotIn', values: ['asm-1-29'] },
+        ],
+      },
+      false,
+    ],
+    [
+      {
+        matchExpressions: [
+          {
+            key: 'sidecar.istio.io/inject',
+            operator: 'NotIn',
+            values: ['false'],
+          },
+        ],
+      },
+      true, // NotIn matches a missing key
+    ],
+    [{ matchExpressions: [{ key: 'app', operator: 'Exists' }] }, true],
+    [
+      { matchExpressions: [{ key: 'app', operator: 'Gt', values: ['1'] }] },
+      false,
+    ],
+  ])('%j matches: %s', (selector, expected) => {
+    expect(matchesLabelSelectorObject(selector as any, labels)).toBe(expected);
   });
 });

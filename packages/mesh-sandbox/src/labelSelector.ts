@@ -110,3 +110,43 @@ export function matchesLabels(
     }
   });
 }
+
+/** A `metav1.LabelSelector` object (matchLabels and matchExpressions), as webhooks and workloads carry it. */
+export interface LabelSelectorObject {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+}
+
+/**
+ * Whether labels match a LabelSelector object. An absent or empty selector matches
+ * everything, as in webhook namespace/object selectors; an unknown operator matches nothing.
+ */
+export function matchesLabelSelectorObject(
+  selector: LabelSelectorObject | null | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
+  if (!selector) return true;
+  const requirements: Requirement[] = [];
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    requirements.push({ op: 'eq', key, value });
+  }
+  for (const e of selector.matchExpressions ?? []) {
+    switch (e.operator) {
+      case 'In':
+        requirements.push({ op: 'in', key: e.key, values: e.values ?? [] });
+        break;
+      case 'NotIn':
+        requirements.push({ op: 'notin', key: e.key, values: e.values ?? [] });
+        break;
+      case 'Exists':
+        requirements.push({ op: 'exists', key: e.key });
+        break;
+      case 'DoesNotExist':
+        requirements.push({ op: 'notexists', key: e.key });
+        break;
+      default:
+        return false;
+    }
+  }
+  return matchesLabels(requirements, labels);
+}

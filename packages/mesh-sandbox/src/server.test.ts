@@ -139,12 +139,6 @@ describe('routing', () => {
     }
   });
 
-  it('answers a watch with 405, as the sandbox does not implement watches', async () => {
-    const res = await call('GET', '/api/v1/namespaces?watch=true');
-    expect(res.status).toBe(405);
-    expect(res.body.reason).toBe('MethodNotAllowed');
-  });
-
   it('reports NotFound for a missing Ingress with its plural', async () => {
     const res = await call(
       'GET',
@@ -238,41 +232,32 @@ describe('pagination snapshots', () => {
 });
 
 describe('writes through the API', () => {
+  // An Ingress: it has generation and a status subresource but no controller in the
+  // sandbox (a Deployment's controller writes its status at once).
   it('cannot set status on create or change it on update; the controllers (the store) can', async () => {
     const ns = await freshNamespace();
-    const created = await call(
-      'POST',
-      `/apis/apps/v1/namespaces/${ns}/deployments`,
-      {
-        body: {
-          metadata: { name: 'web', generation: 7 },
-          spec: {
-            replicas: 1,
-            selector: { matchLabels: { app: 'web' } },
-            template: {
-              metadata: { labels: { app: 'web' } },
-              spec: { containers: [{ name: 'web', image: 'web:1' }] },
-            },
-          },
-          status: { readyReplicas: 5 },
+    const path = `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`;
+    const lb = { loadBalancer: { ingress: [{ ip: '203.0.113.9' }] } };
+    const created = await call('POST', path, {
+      body: {
+        metadata: { name: 'web', generation: 7 },
+        spec: {
+          defaultBackend: { service: { name: 'web', port: { number: 80 } } },
         },
+        status: lb,
       },
-    );
+    });
     expect(created.status).toBe(201);
     expect(created.body.status).toEqual({});
     expect(created.body.metadata.generation).toBe(1);
 
-    const put = await call(
-      'PUT',
-      `/apis/apps/v1/namespaces/${ns}/deployments/web`,
-      {
-        body: {
-          ...created.body,
-          metadata: { ...created.body.metadata, generation: 9 },
-          status: { readyReplicas: 5 },
-        },
+    const put = await call('PUT', `${path}/web`, {
+      body: {
+        ...created.body,
+        metadata: { ...created.body.metadata, generation: 9 },
+        status: lb,
       },
-    );
+    });
     expect(put.status).toBe(200);
     expect(put.body.status).toEqual({});
     expect(put.body.metadata.generation).toBe(1);
@@ -282,16 +267,13 @@ describe('writes through the API', () => {
 
     const store = server.clusters.get('aks-dev')!.store;
     const byController = store.patch(
-      resourceTypeOfKind('Deployment'),
+      resourceTypeOfKind('Ingress'),
       ns,
       'web',
-      d => ({ ...d, status: { readyReplicas: 1 } }),
+      d => ({ ...d, status: lb }),
     );
-    expect(byController.status).toEqual({ readyReplicas: 1 });
-    expect(
-      (await call('GET', `/apis/apps/v1/namespaces/${ns}/deployments/web`)).body
-        .status,
-    ).toEqual({ readyReplicas: 1 });
+    expect(byController.status).toEqual(lb);
+    expect((await call('GET', `${path}/web`)).body.status).toEqual(lb);
   });
 
   it('keeps namespace finalizers and status on update, and re-adds the name label', async () => {

@@ -4,15 +4,22 @@ import { StatusError, badRequest } from './errors';
 import { JsonPatchError, PatchFormatError, jsonMergePatch, jsonPatch, strategicMergePatch } from './patch';
 import { apiVersionOf, findResourceType, RESOURCE_TYPES } from './resources';
 import { ClusterStore } from './store';
+import { installSandboxExtensions, SandboxExtensions, SandboxExtensionsOptions } from './extensions'; // mesh-sandbox extensions
+import type { SandboxClock } from './clock';
+import { ClusterRuntime, RuntimeOptions, startClusterRuntime } from './runtime';
 
 export interface SandboxCluster {
   store: ClusterStore;
   /** The bearer token this cluster accepts (its service-account token). */
   token: string;
   kubernetesVersion: { major: string; minor: string; gitVersion: string };
+  /** Time for the cluster's controllers and delayed changes (tests pass a ManualClock). Default: a RealClock with unref'd timers. */
+  clock?: SandboxClock;
+  /** Clock time of one controller step (a new pod from created to Ready), in ms. Default 1000. */
+  stepMs?: number;
 }
 
-export interface SandboxServer {
+export interface SandboxServer extends SandboxExtensions /* mesh-sandbox extensions: arm, faults, https */ {
   url: string;
   port: number;
   clusters: Map<string, SandboxCluster>;
@@ -66,7 +73,7 @@ function readBody(req: http.IncomingMessage): Promise<any> {
  * Routes `/clusters/<cluster>/api/v1/...` and `/clusters/<cluster>/apis/<group>/<version>/...`
  * to the cluster's store. One path prefix per cluster lets one server host a fleet.
  */
-async function handle(clusters: Map<string, SandboxCluster>, req: http.IncomingMessage, res: http.ServerResponse) {
+async function handle(clusters: Map<string, SandboxCluster>, req: http.IncomingMessage, res: http.ServerResponse, runtime: ClusterRuntime) {
   const url = new URL(req.url ?? '/', 'http://sandbox');
   const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   if (segments[0] === 'healthz') return send(res, 200, { status: 'ok' });
@@ -126,7 +133,7 @@ async function handle(clusters: Map<string, SandboxCluster>, req: http.IncomingM
   if (!name) {
     if (method === 'GET') {
       if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
-        throw new StatusError(405, 'MethodNotAllowed', 'watch is not supported by this version of the sandbox');
+        return runtime.watch(res, cluster, type, namespace, url.searchParams);
       }
       const continueToken = url.searchParams.get('continue');
       const rvParam = url.searchParams.get('resourceVersion');
@@ -160,7 +167,7 @@ async function handle(clusters: Map<string, SandboxCluster>, req: http.IncomingM
       }
       const ns = type.namespaced ? namespace : undefined;
       if (type.namespaced && !ns) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
-      return send(res, 201, store.create(type, ns, body, 'api'));
+      return send(res, 201, store.create(type, ns, body && runtime.admit(cluster, type, ns, body), 'api'));
     }
     throw new StatusError(405, 'MethodNotAllowed', `${method} is not supported on a collection`);
   }
@@ -225,10 +232,12 @@ export async function startSandboxServer(options: {
   clusters: Map<string, SandboxCluster>;
   port?: number;
   host?: string;
-}): Promise<SandboxServer> {
+} & SandboxExtensionsOptions /* mesh-sandbox extensions */ & RuntimeOptions): Promise<SandboxServer> {
   const { clusters } = options;
+  // Controllers, watch streams and admission of the served clusters (src/runtime.ts).
+  const runtime = startClusterRuntime(clusters, options);
   const server = http.createServer((req, res) => {
-    handle(clusters, req, res).catch(error => {
+    handle(clusters, req, res, runtime).catch(error => {
       if (error instanceof StatusError) {
         send(res, error.code, error.toStatus());
       } else {
@@ -236,10 +245,16 @@ export async function startSandboxServer(options: {
       }
     });
   });
+  // --- mesh-sandbox extensions: ARM under /subscriptions, fault injection, /_sandbox admin, optional HTTPS (src/extensions.ts) ---
+  const extensions = await installSandboxExtensions(server, clusters, options);
+  // --- end of mesh-sandbox extensions ---
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
+  }).catch(error => {
+    runtime.close();
+    throw error;
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host}:${port}`;
@@ -248,8 +263,11 @@ export async function startSandboxServer(options: {
     port,
     clusters,
     clusterUrl: name => `${url}/clusters/${name}`,
+    ...extensions.api, // mesh-sandbox extensions
     close: () =>
       new Promise(resolve => {
+        extensions.close(); // mesh-sandbox extensions
+        runtime.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -4,7 +4,7 @@ import { canonicalJson } from './json';
 import { matchesLabels, parseLabelSelector, SelectorParseError } from './labelSelector';
 import { apiVersionOf, ResourceType, RESOURCE_TYPES, resourceTypeOfKind } from './resources';
 
-type KubeObject = { apiVersion?: string; kind?: string; metadata: any; [k: string]: any };
+export type KubeObject = { apiVersion?: string; kind?: string; metadata: any; [k: string]: any };
 
 const NAME_RULES = {
   label: {
@@ -78,6 +78,22 @@ export interface ListOptions {
   continueToken?: string | null;
 }
 
+/** One change to the store, in the order of resourceVersions (what a watch streams). */
+export interface StoreEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  resource: ResourceType;
+  /** The object after the change (for DELETED: its last state, at the deletion's resourceVersion). Never mutate it. */
+  object: KubeObject;
+  /** The object before a MODIFIED change. Never mutate it. */
+  previous?: KubeObject;
+  resourceVersion: number;
+}
+
+export type StoreListener = (event: StoreEvent) => void;
+
+/** How many events a store keeps for watches that resume from a resourceVersion. */
+export const DEFAULT_EVENT_HISTORY = 10_000;
+
 export interface ListResult {
   items: KubeObject[];
   resourceVersion: string;
@@ -97,9 +113,118 @@ export class ClusterStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   /** Sorted entries of one resource at one revision, kept for the continue tokens of paginated lists. */
   private readonly listSnapshots = new Map<string, Array<[string, KubeObject]>>();
+  /** The latest events, oldest first; a bounded window like the watch cache of kube-apiserver. */
+  private readonly history: StoreEvent[] = [];
+  private historyStart = 0;
+  /** The resourceVersion before the oldest event still kept: watches from older versions get 410 Expired. */
+  private compactedRevision = 1;
+  private readonly listeners = new Set<StoreListener>();
+  private readonly undelivered: StoreEvent[] = [];
+  private delivering = false;
 
-  constructor(readonly name: string) {
+  /** Where creationTimestamps come from; a cluster with a test clock points it there. */
+  now: () => Date = () => new Date();
+
+  constructor(
+    readonly name: string,
+    private readonly eventHistoryLimit = DEFAULT_EVENT_HISTORY,
+  ) {
     for (const t of RESOURCE_TYPES) this.objects.set(t.plural, new Map());
+  }
+
+  /**
+   * Calls `listener` with every later change, in resourceVersion order. Listeners run one
+   * event at a time: writes they make are delivered after the current event, never
+   * re-entrantly. Returns the unsubscribe function.
+   */
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /**
+   * The kept events after `resourceVersion`, or undefined when events after it were
+   * already dropped from the bounded history (the watch is then too old: 410 Expired).
+   */
+  eventsSince(resourceVersion: number): StoreEvent[] | undefined {
+    if (resourceVersion < this.compactedRevision) return undefined;
+    const out: StoreEvent[] = [];
+    for (let i = this.historyStart; i < this.history.length; i++) {
+      if (this.history[i].resourceVersion > resourceVersion) out.push(this.history[i]);
+    }
+    return out;
+  }
+
+  /** The oldest resourceVersion a watch can still resume from. */
+  get oldestWatchableRevision(): number {
+    return this.compactedRevision;
+  }
+
+  /**
+   * The stored objects of one resource, unsorted and not copied: for controllers that scan
+   * many objects cheaply. Never mutate what it yields.
+   */
+  *scan(t: ResourceType, namespace?: string): IterableIterator<KubeObject> {
+    for (const o of this.bucket(t).values()) {
+      if (namespace === undefined || o.metadata.namespace === namespace) yield o;
+    }
+  }
+
+  /** The stored object or undefined, not copied. Never mutate it. */
+  peek(t: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.bucket(t).get(this.key(t, namespace, name));
+  }
+
+  private emit(event: StoreEvent) {
+    this.history.push(event);
+    if (this.history.length - this.historyStart > this.eventHistoryLimit) {
+      this.compactedRevision = this.history[this.historyStart].resourceVersion;
+      this.historyStart++;
+      if (this.historyStart > 4096) {
+        this.history.splice(0, this.historyStart);
+        this.historyStart = 0;
+      }
+    }
+    if (this.listeners.size === 0) return;
+    this.undelivered.push(event);
+    if (this.delivering) return;
+    this.deliver();
+  }
+
+  private deliver() {
+    this.delivering = true;
+    try {
+      while (this.undelivered.length > 0) {
+        const next = this.undelivered.shift()!;
+        for (const listener of [...this.listeners]) {
+          try {
+            listener(next);
+          } catch {
+            // A failing listener (a controller bug, a closed stream) must not fail the write.
+          }
+        }
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  /**
+   * Runs `fn` (a group of writes, e.g. seeding a Deployment with its ReplicaSet and pods)
+   * and delivers its events to listeners only afterwards, so that controllers see the
+   * group's end state, as informers often do. Events keep their order.
+   */
+  batch<R>(fn: () => R): R {
+    if (this.delivering) return fn();
+    this.delivering = true;
+    try {
+      return fn();
+    } finally {
+      this.delivering = false;
+      if (this.undelivered.length > 0) this.deliver();
+    }
   }
 
   get resourceVersion(): string {
@@ -152,7 +277,7 @@ export class ClusterStore {
       ...(t.namespaced ? { namespace } : {}),
       // Through the API these are always the server's; the fleet builder backdates objects.
       uid: (!fromApi && stored.metadata.uid) || randomUUID(),
-      creationTimestamp: (!fromApi && stored.metadata.creationTimestamp) || new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      creationTimestamp: (!fromApi && stored.metadata.creationTimestamp) || this.now().toISOString().replace(/\.\d+Z$/, 'Z'),
       resourceVersion: this.nextRevision(),
     };
     if (GENERATION_KINDS.has(t.kind)) stored.metadata.generation = 1;
@@ -161,13 +286,35 @@ export class ClusterStore {
     if (fromApi && STATUS_SUBRESOURCE_KINDS.has(t.kind)) stored.status = initialStatus(t.kind, stored);
     if (t.kind === 'Namespace') applyNamespaceRules(stored, undefined);
     this.bucket(t).set(key, stored);
-    return structuredClone(stored);
+    const result = structuredClone(stored);
+    this.emit({ type: 'ADDED', resource: t, object: stored, resourceVersion: Number(stored.metadata.resourceVersion) });
+    return result;
   }
 
   /** Convenience for seeding: the type comes from the object's kind. */
   add(obj: KubeObject): KubeObject {
     return this.create(resourceTypeOfKind(obj.kind!), obj.metadata?.namespace, obj);
   }
+
+  // --- bulk seeding (src/scaleFleet.ts) ---
+  /**
+   * Stores a generated object as given, for fleets of many thousand objects: no
+   * validation, no copy and no watch event; only a new resourceVersion (and a uid and
+   * generation 1 when missing). The caller hands `obj` over: neither it nor the
+   * sub-objects it may share with other seeded objects may be mutated afterwards (the
+   * store never mutates stored objects). Watches can resume only from after it.
+   */
+  seedTrusted(t: ResourceType, obj: KubeObject): void {
+    const meta = obj.metadata;
+    meta.resourceVersion = this.nextRevision();
+    if (!meta.uid) meta.uid = randomUUID();
+    if (GENERATION_KINDS.has(t.kind) && meta.generation === undefined) meta.generation = 1;
+    obj.apiVersion = apiVersionOf(t);
+    obj.kind = t.kind;
+    this.bucket(t).set(this.key(t, meta.namespace, meta.name), obj);
+    this.compactedRevision = this.revision;
+  }
+  // --- end of bulk seeding ---
 
   get(t: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const obj = this.bucket(t).get(this.key(t, namespace, name));
@@ -329,7 +476,9 @@ export class ClusterStore {
     }
     next.metadata.resourceVersion = this.nextRevision();
     this.bucket(t).set(key, next);
-    return structuredClone(next);
+    const result = structuredClone(next);
+    this.emit({ type: 'MODIFIED', resource: t, object: next, previous: current, resourceVersion: Number(next.metadata.resourceVersion) });
+    return result;
   }
 
   /** Applies `mutate` to the current object and writes the result with concurrency checks. */
@@ -366,16 +515,24 @@ export class ClusterStore {
     const key = this.key(t, namespace, name);
     const current = this.bucket(t).get(key);
     if (!current) throw notFound(t.plural, t.group, name);
-    this.bucket(t).delete(key);
     if (t.kind === 'Namespace') {
+      // The namespace controller deletes what is inside before the namespace goes.
       for (const other of RESOURCE_TYPES.filter(r => r.namespaced)) {
-        for (const [k, o] of this.bucket(other)) {
-          if (o.metadata.namespace === name) this.bucket(other).delete(k);
+        for (const [k, o] of [...this.bucket(other)]) {
+          if (o.metadata.namespace === name) this.remove(other, k, o);
         }
       }
     }
-    this.nextRevision();
+    this.remove(t, key, current);
     return structuredClone(current);
+  }
+
+  private remove(t: ResourceType, key: string, current: KubeObject) {
+    this.bucket(t).delete(key);
+    const revision = this.nextRevision();
+    // A DELETED event carries the object's last state at the revision of the deletion.
+    const last = { ...current, metadata: { ...current.metadata, resourceVersion: revision } };
+    this.emit({ type: 'DELETED', resource: t, object: last, resourceVersion: Number(revision) });
   }
 
   private nextRevision(): string {
@@ -518,7 +675,7 @@ function decodeContinue(token: string): ContinueToken {
   return { rv: parsed.rv, start: parsed.start, scope: parsed.scope };
 }
 
-function parseFieldSelector(selector: string | null | undefined): (o: KubeObject) => boolean {
+export function parseFieldSelector(selector: string | null | undefined): (o: KubeObject) => boolean {
   if (!selector) return () => true;
   const parts = selector.split(',').map(p => {
     const m = /^(metadata\.name|metadata\.namespace)\s*(==|=|!=)\s*(.*)$/.exec(p.trim());

@@ -26,6 +26,8 @@ if (kubeconfigPath) {
     {
       tokenAuth: usesToken ? { anonymousStatus } : undefined,
       timeoutMs: 60_000,
+      // Rollouts and namespace finalization run on real controllers (and kwok nodes).
+      eventuallyTimeoutMs: 120_000,
     },
   );
 } else {

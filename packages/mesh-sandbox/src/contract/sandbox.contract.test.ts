@@ -9,7 +9,11 @@ import { sandboxKubeConfig } from './__testUtils__/sandboxKubeConfig';
 let server: SandboxServer;
 
 beforeAll(async () => {
-  server = await startSandboxServer({ clusters: createDemoFleet(), port: 0 });
+  // A fast clock: pods start 20 ms after they are created.
+  server = await startSandboxServer({
+    clusters: createDemoFleet({ stepMs: 20 }),
+    port: 0,
+  });
 });
 
 afterAll(async () => {
@@ -24,5 +28,6 @@ const targetFor = (cluster: string) => (): KubeContractTarget => ({
 for (const cluster of ['aks-dev', 'aks-prod']) {
   describeKubeContract(`mesh-sandbox ${cluster}`, targetFor(cluster), {
     tokenAuth: { anonymousStatus: 401 },
+    eventuallyTimeoutMs: 5_000,
   });
 }

@@ -9,6 +9,8 @@ import {
   PatchStrategy,
   V1ConfigMap,
   V1Deployment,
+  V1ReplicaSet,
+  Watch,
   setHeaderOptions,
 } from '@kubernetes/client-node';
 
@@ -37,6 +39,11 @@ export interface KubeContractOptions {
   tokenAuth?: { anonymousStatus: 401 | 403 };
   /** Per-test timeout; a real cluster over the network is slower than the sandbox. */
   timeoutMs?: number;
+  /**
+   * How long to wait for what controllers do (a rollout, a namespace finalized), polling.
+   * Default 20 s; a real cluster with kwok needs more.
+   */
+  eventuallyTimeoutMs?: number;
 }
 
 /** The body of a failed request, as kube-apiserver sends it. */
@@ -181,12 +188,84 @@ function deployment(name: string): V1Deployment {
   };
 }
 
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  intervalMs = 25,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `not within ${timeoutMs} ms: ${what}${
+          last ? ` (last error: ${String(last)})` : ''
+        }`,
+      );
+    }
+    await new Promise(resolve => setTimeout(resolve, intervalMs));
+  }
+}
+
+export interface CollectedEvent {
+  type: string;
+  object: any;
+}
+
+/**
+ * A watch through client-node's `Watch` (as informers use it), collecting its events.
+ * `query` holds the list parameters (labelSelector, resourceVersion...).
+ */
+export async function collectWatch(
+  kc: KubeConfig,
+  path: string,
+  query: Record<string, string | number | boolean>,
+) {
+  const events: CollectedEvent[] = [];
+  let closed: unknown = undefined;
+  const controller = await new Watch(kc).watch(
+    path,
+    query,
+    (type: string, object: any) => events.push({ type, object }),
+    (err: unknown) => {
+      closed = err ?? 'closed';
+    },
+  );
+  return {
+    events,
+    /** Resolves with the events once `predicate` holds for them. */
+    until: (
+      what: string,
+      predicate: (all: CollectedEvent[]) => boolean,
+      timeoutMs: number,
+    ) =>
+      eventually(
+        `${what}; saw ${JSON.stringify(
+          events.map(e => [e.type, e.object?.metadata?.name]),
+        )}${closed ? `, then the watch closed (${String(closed)})` : ''}`,
+        () => (predicate(events) ? [...events] : undefined),
+        timeoutMs,
+      ),
+    stop: () => controller.abort(),
+  };
+}
+
 export function describeKubeContract(
   name: string,
   getTarget: () => KubeContractTarget,
   options: KubeContractOptions = {},
 ) {
   const timeout = options.timeoutMs ?? 15_000;
+  const eventuallyMs = options.eventuallyTimeoutMs ?? 20_000;
+  const slowTimeout = Math.max(timeout, eventuallyMs * 2 + 5_000);
 
   describe(`kube-apiserver contract: ${name}`, () => {
     const run = Math.random().toString(36).slice(2, 8);
@@ -1277,6 +1356,328 @@ export function describeKubeContract(
           expect(status.reason).toBe('UnsupportedMediaType');
         },
         timeout,
+      );
+    });
+
+    describe('watch', () => {
+      const typesAndVersions = (events: CollectedEvent[]) =>
+        events.map(e => `${e.type}@${e.object.metadata.resourceVersion}`);
+
+      it(
+        'streams ADDED, MODIFIED and DELETED for a namespace, and resumes from a resourceVersion',
+        async () => {
+          const selector = `kube-contract-watch=${run}`;
+          const start = await core.listNamespace({ labelSelector: selector });
+          const watched = `${ns}-watched`;
+          const w = await collectWatch(kc, '/api/v1/namespaces', {
+            labelSelector: selector,
+            resourceVersion: start.metadata!.resourceVersion!,
+          });
+          try {
+            await core.createNamespace({
+              body: {
+                metadata: {
+                  name: watched,
+                  labels: { 'kube-contract-watch': run },
+                },
+              },
+            });
+            await core.patchNamespace(
+              {
+                name: watched,
+                body: { metadata: { labels: { step: 'relabelled' } } },
+              },
+              patchAs(PatchStrategy.MergePatch),
+            );
+            await core.deleteNamespace({ name: watched });
+            const events = await w.until(
+              'the namespace to be DELETED',
+              all => all.some(e => e.type === 'DELETED'),
+              eventuallyMs,
+            );
+            expect(events[0].type).toBe('ADDED');
+            expect(events[0].object.kind).toBe('Namespace');
+            expect(events[0].object.apiVersion).toBe('v1');
+            expect(events.map(e => e.object.metadata.name)).toEqual(
+              events.map(() => watched),
+            );
+            // A real namespace is Terminating (MODIFIED) before it goes.
+            expect(events.slice(1, -1).map(e => e.type)).toEqual(
+              events.slice(1, -1).map(() => 'MODIFIED'),
+            );
+            expect(events[events.length - 1].type).toBe('DELETED');
+            expect(events[1].object.metadata.labels).toEqual({
+              'kubernetes.io/metadata.name': watched,
+              'kube-contract-watch': run,
+              step: 'relabelled',
+            });
+            const versions = events.map(e => rv(e.object));
+            expect([...versions].sort((a, b) => a - b)).toEqual(versions);
+
+            // Resuming after the ADDED event replays exactly what followed it.
+            const resumed = await collectWatch(kc, '/api/v1/namespaces', {
+              labelSelector: selector,
+              resourceVersion: events[0].object.metadata.resourceVersion,
+            });
+            try {
+              const replay = await resumed.until(
+                'the replay to reach DELETED',
+                all => all.some(e => e.type === 'DELETED'),
+                eventuallyMs,
+              );
+              expect(typesAndVersions(replay)).toEqual(
+                typesAndVersions(events.slice(1)),
+              );
+            } finally {
+              resumed.stop();
+            }
+          } finally {
+            w.stop();
+            await core
+              .deleteNamespace({ name: watched })
+              .catch(() => undefined);
+          }
+        },
+        slowTimeout,
+      );
+
+      it(
+        'streams ADDED, MODIFIED and DELETED for a pod, and resumes from a resourceVersion',
+        async () => {
+          const selector = `kube-contract-pod=${run}`;
+          const start = await core.listNamespacedPod({
+            namespace: ns,
+            labelSelector: selector,
+          });
+          const path = `/api/v1/namespaces/${ns}/pods`;
+          const w = await collectWatch(kc, path, {
+            labelSelector: selector,
+            resourceVersion: start.metadata!.resourceVersion!,
+          });
+          try {
+            await core.createNamespacedPod({
+              namespace: ns,
+              body: {
+                metadata: {
+                  name: 'watched',
+                  labels: { 'kube-contract-pod': run },
+                },
+                spec: {
+                  containers: [
+                    { name: 'app', image: 'registry.k8s.io/pause:3.10' },
+                  ],
+                },
+              },
+            });
+            await core.patchNamespacedPod(
+              {
+                namespace: ns,
+                name: 'watched',
+                body: { metadata: { labels: { step: 'relabelled' } } },
+              },
+              patchAs(PatchStrategy.MergePatch),
+            );
+            await core.deleteNamespacedPod({
+              namespace: ns,
+              name: 'watched',
+              gracePeriodSeconds: 0,
+            });
+            const events = await w.until(
+              'the pod to be DELETED',
+              all => all.some(e => e.type === 'DELETED'),
+              eventuallyMs,
+            );
+            expect(events[0].type).toBe('ADDED');
+            expect(events[0].object.kind).toBe('Pod');
+            expect(events[0].object.metadata.namespace).toBe(ns);
+            expect(events[events.length - 1].type).toBe('DELETED');
+            // Scheduling and start-up may add MODIFIED events of their own.
+            expect(events.slice(1, -1).map(e => e.type)).toEqual(
+              events.slice(1, -1).map(() => 'MODIFIED'),
+            );
+            expect(
+              events.some(
+                e =>
+                  e.type === 'MODIFIED' &&
+                  e.object.metadata.labels?.step === 'relabelled',
+              ),
+            ).toBe(true);
+            expect(events[events.length - 1].object.metadata.labels.step).toBe(
+              'relabelled',
+            );
+
+            const resumed = await collectWatch(kc, path, {
+              labelSelector: selector,
+              resourceVersion: events[0].object.metadata.resourceVersion,
+            });
+            try {
+              const replay = await resumed.until(
+                'the replay to reach DELETED',
+                all => all.some(e => e.type === 'DELETED'),
+                eventuallyMs,
+              );
+              expect(typesAndVersions(replay)).toEqual(
+                typesAndVersions(events.slice(1)),
+              );
+            } finally {
+              resumed.stop();
+            }
+          } finally {
+            w.stop();
+          }
+        },
+        slowTimeout,
+      );
+    });
+
+    describe('rollouts', () => {
+      it(
+        'replaces the pods of a Deployment whose template changed: a new ReplicaSet, only new pods, the old ReplicaSet at 0',
+        async () => {
+          const app = 'rollout';
+          const body = deployment(app);
+          body.spec!.replicas = 2;
+          body.spec!.template.spec!.containers = [
+            { name: 'app', image: 'registry.k8s.io/pause:3.10' },
+          ];
+          await apps.createNamespacedDeployment({ namespace: ns, body });
+          const ownedSets = async () =>
+            (
+              await apps.listNamespacedReplicaSet({
+                namespace: ns,
+                labelSelector: `app=${app}`,
+              })
+            ).items;
+          const settled = (generation: number) =>
+            eventually(
+              `Deployment ${app} to settle at generation ${generation}`,
+              async () => {
+                const d = await apps.readNamespacedDeployment({
+                  namespace: ns,
+                  name: app,
+                });
+                const s = d.status ?? {};
+                return s.observedGeneration === generation &&
+                  s.replicas === 2 &&
+                  s.updatedReplicas === 2 &&
+                  s.availableReplicas === 2 &&
+                  s.unavailableReplicas === undefined
+                  ? d
+                  : undefined;
+              },
+              eventuallyMs,
+            );
+
+          const first = await settled(1);
+          expect(
+            first.metadata?.annotations?.['deployment.kubernetes.io/revision'],
+          ).toBe('1');
+          const [original] = await ownedSets();
+          expect((await ownedSets()).length).toBe(1);
+          const originalHash = original.metadata!.labels!['pod-template-hash'];
+          expect(original.metadata?.name).toBe(`${app}-${originalHash}`);
+          expect(original.metadata?.ownerReferences?.[0]).toMatchObject({
+            kind: 'Deployment',
+            name: app,
+            uid: first.metadata?.uid,
+            controller: true,
+          });
+
+          const restartedAt = '2026-11-25T12:00:00Z';
+          const patched = await apps.patchNamespacedDeployment(
+            {
+              namespace: ns,
+              name: app,
+              body: {
+                spec: {
+                  template: {
+                    metadata: {
+                      annotations: {
+                        'kubectl.kubernetes.io/restartedAt': restartedAt,
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            patchAs(PatchStrategy.StrategicMergePatch),
+          );
+          expect(patched.metadata?.generation).toBe(2);
+
+          const done = await settled(2);
+          expect(
+            done.metadata?.annotations?.['deployment.kubernetes.io/revision'],
+          ).toBe('2');
+          const conditions = Object.fromEntries(
+            (done.status?.conditions ?? []).map(c => [
+              c.type,
+              [c.status, c.reason],
+            ]),
+          );
+          expect(conditions).toEqual({
+            Available: ['True', 'MinimumReplicasAvailable'],
+            Progressing: ['True', 'NewReplicaSetAvailable'],
+          });
+
+          const sets = await eventually(
+            'the old ReplicaSet to reach 0 pods',
+            async () => {
+              const all = await ownedSets();
+              const old = all.find(
+                rs => rs.metadata?.uid === original.metadata?.uid,
+              );
+              return old?.spec?.replicas === 0 &&
+                (old.status?.replicas ?? 0) === 0
+                ? all
+                : undefined;
+            },
+            eventuallyMs,
+          );
+          expect(sets).toHaveLength(2);
+          const newSet = sets.find(
+            rs => rs.metadata?.uid !== original.metadata?.uid,
+          ) as V1ReplicaSet;
+          const newHash = newSet.metadata!.labels!['pod-template-hash'];
+          expect(newHash).not.toBe(originalHash);
+          expect(newSet.metadata?.name).toBe(`${app}-${newHash}`);
+          expect(
+            newSet.metadata?.annotations?.['deployment.kubernetes.io/revision'],
+          ).toBe('2');
+          expect(newSet.spec?.replicas).toBe(2);
+          expect(newSet.spec?.template?.metadata?.annotations).toEqual({
+            'kubectl.kubernetes.io/restartedAt': restartedAt,
+          });
+
+          // Eventually only the new template's pods are left (old ones may take a moment to go).
+          const pods = await eventually(
+            'only pods of the new template',
+            async () => {
+              const list = await core.listNamespacedPod({
+                namespace: ns,
+                labelSelector: `app=${app}`,
+              });
+              return list.items.length === 2 &&
+                list.items.every(
+                  p => p.metadata?.labels?.['pod-template-hash'] === newHash,
+                )
+                ? list.items
+                : undefined;
+            },
+            eventuallyMs,
+          );
+          for (const pod of pods) {
+            expect(
+              pod.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'],
+            ).toBe(restartedAt);
+            expect(pod.metadata?.ownerReferences?.[0]).toMatchObject({
+              kind: 'ReplicaSet',
+              name: newSet.metadata?.name,
+              uid: newSet.metadata?.uid,
+            });
+            expect(pod.status?.phase).toBe('Running');
+          }
+        },
+        slowTimeout,
       );
     });
 
