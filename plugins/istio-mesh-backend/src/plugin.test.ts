@@ -8,7 +8,12 @@ import {
   SandboxServer,
   startSandboxServer,
 } from '@mesh-portal/mesh-sandbox';
-import { EntityMeshStatus } from '@mesh-portal/plugin-istio-mesh-common';
+import {
+  ClusterDetail,
+  ClustersResponse,
+  EntityMeshStatus,
+  OverviewResponse,
+} from '@mesh-portal/plugin-istio-mesh-common';
 import kubernetesBackendPlugin from '@backstage/plugin-kubernetes-backend';
 import request from 'supertest';
 import Ajv from 'ajv';
@@ -55,7 +60,7 @@ describe('istio-mesh backend against the sandbox, through the Kubernetes backend
           {
             type: 'config',
             clusters: [
-              ...['aks-dev', 'aks-prod'].map(name => ({
+              ...['aks-dev', 'aks-prod', 'istio-lab'].map(name => ({
                 name,
                 url: sandbox.clusterUrl(name),
                 authProvider: 'serviceAccount',
@@ -94,9 +99,19 @@ describe('istio-mesh backend against the sandbox, through the Kubernetes backend
     const body = res.body as EntityMeshStatus;
     expect(body.entityRef).toBe('component:default/payments-api');
     expect(body.errors).toEqual([]);
-    expect(body.clusters.map(c => c.cluster)).toEqual(['aks-dev', 'aks-prod']);
+    expect(body.clusters.map(c => c.cluster)).toEqual(['aks-dev', 'aks-prod', 'istio-lab']);
 
-    const [dev, prod] = body.clusters;
+    const [dev, prod, lab] = body.clusters;
+    // Upstream Istio: control plane in istio-system, the namespace follows a revision tag.
+    expect(lab.provider).toBe('istio');
+    expect(lab.controlPlane.namespace).toBe('istio-system');
+    expect(lab.controlPlane.tags).toEqual({ 'prod-stable': '1-26-3', default: '1-27-1' });
+    expect(lab.controlPlane.revisions.map(r => [r.revision, r.version])).toEqual([['1-26-3', '1.26.3'], ['1-27-1', '1.27.1']]);
+    expect(lab.namespaces[0].injection).toEqual({ mode: 'revision', label: 'prod-stable', revision: '1-26-3', viaTag: 'prod-stable' });
+    expect(lab.namespaces[0].pods.map(p => [p.state, p.sidecar.revision, p.sidecar.native])).toEqual([
+      ['in-sync', '1-26-3', false],
+      ['in-sync', '1-26-3', false],
+    ]);
     expect(dev.controlPlane.phase).toBe('Stable');
     expect(dev.controlPlane.revisions.map(r => [r.revision, r.version, r.ready])).toEqual([['asm-1-29', '1.29.2', true]]);
     expect(dev.driftedPods).toBe(0);
@@ -123,7 +138,7 @@ describe('istio-mesh backend against the sandbox, through the Kubernetes backend
 
   it('answers in the shape the OpenAPI spec promises', async () => {
     const spec = parseYaml(readFileSync(resolvePath(__dirname, 'schema/openapi.yaml'), 'utf8'));
-    const ajv = new Ajv({ strict: false, allErrors: true });
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
     ajv.addSchema(spec, 'openapi');
     const validate = ajv.getSchema('openapi#/components/schemas/EntityMeshStatus')!;
     const server = await startBackend();
@@ -131,6 +146,15 @@ describe('istio-mesh backend against the sandbox, through the Kubernetes backend
       const res = await get(server, `/v1/entities/component/default/${name}`);
       expect(res.status).toBe(200);
       expect({ name, valid: validate(res.body), errors: validate.errors ?? null }).toEqual({ name, valid: true, errors: null });
+    }
+    for (const [path, schema] of [
+      ['/v1/clusters', 'ClustersResponse'],
+      ['/v1/clusters/aks-prod', 'ClusterDetail'],
+      ['/v1/overview', 'OverviewResponse'],
+    ]) {
+      const check = ajv.getSchema(`openapi#/components/schemas/${schema}`)!;
+      const res = await get(server, path);
+      expect({ path, valid: check(res.body), errors: check.errors ?? null }).toEqual({ path, valid: true, errors: null });
     }
     const bad = await get(server, '/v1/entities/component/default/bad%20name');
     const validateError = ajv.getSchema('openapi#/components/responses/Error/content/application~1json/schema')!;
@@ -187,7 +211,7 @@ describe('istio-mesh backend against the sandbox, through the Kubernetes backend
       ],
     });
     const body = (await get(server, '/v1/entities/component/default/payments-api')).body as EntityMeshStatus;
-    expect(body.clusters.map(c => c.cluster)).toEqual(['aks-dev', 'aks-prod']);
+    expect(body.clusters.map(c => c.cluster)).toEqual(['aks-dev', 'aks-prod', 'istio-lab']);
     expect(body.errors).toHaveLength(1);
     expect(body.errors[0].cluster).toBe('aks-gone');
     expect(body.errors[0].error.message).toContain("cluster 'aks-gone'");
@@ -225,10 +249,113 @@ describe('istio-mesh backend against the sandbox, through the Kubernetes backend
     expect(res.body.error.name).toBe('NotFoundError');
   });
 
+  it('lists clusters with their revisions, phase, counts and health', async () => {
+    const server = await startBackend();
+    const res = await get(server, '/v1/clusters');
+    expect(res.status).toBe(200);
+    const body = res.body as ClustersResponse;
+    expect(body.errors).toEqual([]);
+    expect(
+      body.clusters.map(c => ({
+        cluster: c.cluster,
+        provider: c.provider,
+        revisions: c.controlPlane.revisions.map(r => r.revision),
+        phase: c.controlPlane.phase,
+        meshedNamespaces: c.meshedNamespaces,
+        driftedPods: c.driftedPods,
+        health: c.health,
+      })),
+    ).toEqual([
+      { cluster: 'aks-dev', provider: 'aks', revisions: ['asm-1-29'], phase: 'Stable', meshedNamespaces: 2, driftedPods: 0, health: 'warning' },
+      { cluster: 'aks-prod', provider: 'aks', revisions: ['asm-1-29', 'asm-1-30'], phase: 'Canary', meshedNamespaces: 2, driftedPods: 3, health: 'warning' },
+      { cluster: 'istio-lab', provider: 'istio', revisions: ['1-26-3', '1-27-1'], phase: 'Canary', meshedNamespaces: 2, driftedPods: 0, health: 'healthy' },
+    ]);
+    expect(body.clusters[0].healthReasons).toEqual([
+      expect.stringMatching(/^Namespace legacy uses istio-injection=enabled, which the AKS add-on ignores/),
+    ]);
+    expect(body.clusters[1].healthReasons).toEqual([
+      "3 pods drifted from their namespace's revision and need a restart.",
+    ]);
+  });
+
+  it('details one cluster: namespaces with injection mode and pods per revision, gateways', async () => {
+    const server = await startBackend();
+    const res = await get(server, '/v1/clusters/aks-prod');
+    expect(res.status).toBe(200);
+    const body = res.body as ClusterDetail;
+    const payments = body.namespaces.find(n => n.name === 'payments')!;
+    expect(payments).toMatchObject({
+      revisionLabel: 'asm-1-30',
+      targetRevision: 'asm-1-30',
+      injection: { mode: 'revision' },
+      workloads: 2,
+      pods: 5,
+      podsByRevision: { 'asm-1-29': 3, 'asm-1-30': 2 },
+      driftedPods: 3,
+    });
+    expect(body.gateways).toEqual([
+      {
+        name: 'aks-istio-ingressgateway-external',
+        namespace: 'aks-istio-ingress',
+        type: 'LoadBalancer',
+        addresses: ['20.61.14.7'],
+        ports: [15021, 80, 443],
+        deployments: [
+          { name: 'aks-istio-ingressgateway-external-asm-1-29', revision: 'asm-1-29', replicas: 2, readyReplicas: 2 },
+          { name: 'aks-istio-ingressgateway-external-asm-1-30', revision: 'asm-1-30', replicas: 2, readyReplicas: 2 },
+        ],
+      },
+    ]);
+    const dev = (await get(server, '/v1/clusters/aks-dev')).body as ClusterDetail;
+    expect(dev.namespaces.find(n => n.name === 'legacy')).toMatchObject({
+      injection: { mode: 'ignored-injection-label' },
+      podsByRevision: { none: 1 },
+      problem: expect.stringContaining('which the AKS add-on ignores'),
+    });
+    const tools = dev.namespaces.find(n => n.name === 'tools')!;
+    expect(tools.injection).toEqual({ mode: 'none' });
+    expect(tools.problem).toBeUndefined();
+  });
+
+  it('answers 404 for an unknown cluster and 400 for a malformed name', async () => {
+    const server = await startBackend();
+    expect((await get(server, '/v1/clusters/aks-nowhere')).status).toBe(404);
+    const bad = await get(server, '/v1/clusters/bad%20name');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('cluster:');
+  });
+
+  it('builds the overview: one row per meshed entity, cluster and namespace', async () => {
+    const server = await startBackend();
+    const res = await get(server, '/v1/overview');
+    expect(res.status).toBe(200);
+    const body = res.body as OverviewResponse;
+    expect(body.rows.map(r => [r.name, r.owner, r.cluster, r.kubernetesNamespace, r.revision, r.sidecarRevisions, r.pods, r.driftedPods, r.phase])).toEqual([
+      ['checkout-in-prod', 'team-payments', 'aks-prod', 'storefront', 'asm-1-29', ['asm-1-29'], 3, 0, 'Canary'],
+      ['payments-api', 'team-payments', 'aks-dev', 'payments', 'asm-1-29', ['asm-1-29'], 2, 0, 'Stable'],
+      ['payments-api', 'team-payments', 'aks-prod', 'payments', 'asm-1-30', ['asm-1-29'], 3, 3, 'Canary'],
+      ['payments-api', 'team-payments', 'istio-lab', 'payments', '1-26-3', ['1-26-3'], 2, 0, 'Canary'],
+      ['payments-worker', 'team-payments', 'aks-dev', 'payments', 'asm-1-29', ['asm-1-29'], 1, 0, 'Stable'],
+      ['payments-worker', 'team-payments', 'aks-prod', 'payments', 'asm-1-30', ['asm-1-30'], 2, 0, 'Canary'],
+      ['payments-worker', 'team-payments', 'istio-lab', 'payments', '1-26-3', ['1-26-3'], 1, 0, 'Canary'],
+    ]);
+    expect(body.clusters.map(c => c.cluster)).toEqual(['aks-dev', 'aks-prod', 'istio-lab']);
+  });
+
+  it('keeps the overview up when a cluster is down', async () => {
+    const server = await startBackend({
+      extraClusters: [{ name: 'aks-gone', url: 'http://127.0.0.1:9', authProvider: 'serviceAccount', serviceAccountToken: 'x', skipMetricsLookup: true }],
+    });
+    const body = (await get(server, '/v1/overview')).body as OverviewResponse;
+    expect(body.rows).toHaveLength(7);
+    expect(body.errors.map(e => e.cluster)).toEqual(['aks-gone']);
+  });
+
   it('returns 403 when the read permission is denied', async () => {
     const server = await startBackend({ permission: AuthorizeResult.DENY });
-    const res = await get(server, '/v1/entities/component/default/payments-api');
-    expect(res.status).toBe(403);
-    expect(res.body.error.name).toBe('NotAllowedError');
+    for (const path of ['/v1/entities/component/default/payments-api', '/v1/clusters', '/v1/clusters/aks-dev', '/v1/overview']) {
+      const res = await get(server, path);
+      expect({ path, status: res.status, name: res.body.error?.name }).toEqual({ path, status: 403, name: 'NotAllowedError' });
+    }
   });
 });

@@ -7,6 +7,8 @@ import { istioMeshPermissions } from '@mesh-portal/plugin-istio-mesh-common';
 import { createRouter } from './router';
 import { KubernetesBackendClusterGateway } from './service/ClusterGateway';
 import { DefaultMeshInspector } from './service/MeshInspector';
+import { ClusterSnapshots } from './service/ClusterSnapshots';
+import { MeshReadModel } from './service/MeshReadModel';
 
 /**
  * The Istio mesh backend plugin: mesh status of catalog entities and clusters, read
@@ -27,13 +29,22 @@ export const istioMeshPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         catalog: catalogServiceRef,
+        config: coreServices.rootConfig,
       },
-      async init({ httpRouter, httpAuth, auth, discovery, logger, permissions, permissionsRegistry, catalog }) {
+      async init({ httpRouter, httpAuth, auth, discovery, logger, permissions, permissionsRegistry, catalog, config }) {
         permissionsRegistry.addPermissions(istioMeshPermissions);
         const gateway = KubernetesBackendClusterGateway.create({ discovery, auth });
         const inspector = DefaultMeshInspector.create({ gateway, logger });
+        const snapshots = new ClusterSnapshots({
+          gateway,
+          logger,
+          ttlMs: config.getOptionalNumber('istioMesh.cache.ttlSeconds') !== undefined
+            ? config.getNumber('istioMesh.cache.ttlSeconds') * 1000
+            : undefined,
+        });
+        const readModel = new MeshReadModel(snapshots, catalog);
         httpRouter.use(
-          await createRouter({ httpAuth, permissions, catalog, inspector }),
+          await createRouter({ httpAuth, permissions, catalog, inspector, readModel }),
         );
       },
     });

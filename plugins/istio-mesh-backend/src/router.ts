@@ -7,18 +7,26 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   istioMeshReadPermission,
+  isValidClusterName,
   isValidEntityNamePart,
 } from '@mesh-portal/plugin-istio-mesh-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import { MeshInspector } from './service/MeshInspector';
+import { MeshReadModel } from './service/MeshReadModel';
 
 const entityNamePart = z
   .string()
   .refine(isValidEntityNamePart, {
     message: 'must be 1-63 characters of [a-zA-Z0-9-_.], starting and ending with a letter or digit',
   });
+
+const clusterParams = z.object({
+  cluster: z.string().refine(isValidClusterName, {
+    message: 'must be 1-128 characters of [A-Za-z0-9-_.], starting and ending with a letter or digit',
+  }),
+});
 
 const entityParams = z.object({
   kind: entityNamePart,
@@ -42,10 +50,11 @@ export interface RouterOptions {
   permissions: PermissionsService;
   catalog: CatalogService;
   inspector: MeshInspector;
+  readModel: MeshReadModel;
 }
 
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
-  const { httpAuth, permissions, catalog, inspector } = options;
+  const { httpAuth, permissions, catalog, inspector, readModel } = options;
   const router = Router();
   router.use(express.json({ limit: '256kb' }));
 
@@ -74,6 +83,22 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       );
     }
     res.json(await inspector.getEntityMeshStatus(entity, credentials));
+  });
+
+  router.get('/v1/clusters', async (req, res) => {
+    const credentials = await authorizeRead(req);
+    res.json(await readModel.listClusters(credentials));
+  });
+
+  router.get('/v1/clusters/:cluster', async (req, res) => {
+    const { cluster } = parse(clusterParams, req.params, 'cluster');
+    const credentials = await authorizeRead(req);
+    res.json(await readModel.getCluster(cluster, credentials));
+  });
+
+  router.get('/v1/overview', async (req, res) => {
+    const credentials = await authorizeRead(req);
+    res.json(await readModel.getOverview(credentials));
   });
 
   return router;

@@ -4,6 +4,7 @@
  */
 import type { ControlPlaneRevisionStatus, ObservedUpgradePhase } from './controlPlane';
 import type { MeshProvider, NamespaceInjection, PodMeshState } from './injection';
+import type { MeshHealth } from './health';
 
 export interface PodMeshStatus {
   name: string;
@@ -66,5 +67,79 @@ export interface EntityMeshStatus {
   entityRef: string;
   clusters: ClusterEntityMeshStatus[];
   /** Clusters that could not be read; never fatal for the others. */
+  errors: ClusterError[];
+}
+
+export interface ClusterSummary {
+  cluster: string;
+  provider: MeshProvider;
+  fetchedAt: string;
+  controlPlane: ClusterControlPlaneStatus;
+  meshedNamespaces: number;
+  workloads: number;
+  pods: number;
+  podsWithSidecar: number;
+  driftedPods: number;
+  health: MeshHealth;
+  /** Why the health is not `healthy`, in plain words. */
+  healthReasons: string[];
+  /** Kubernetes API requests the snapshot behind this summary cost (one LIST page each). */
+  snapshotApiRequests: number;
+}
+
+export interface ClustersResponse {
+  clusters: ClusterSummary[];
+  errors: ClusterError[];
+}
+
+export interface NamespaceMeshSummary {
+  name: string;
+  revisionLabel?: string;
+  injection: NamespaceInjection;
+  targetRevision?: string;
+  workloads: number;
+  pods: number;
+  /** Pods per sidecar revision (`none` for pods without a sidecar). */
+  podsByRevision: Record<string, number>;
+  driftedPods: number;
+  problem?: string;
+}
+
+export interface GatewayStatus {
+  name: string;
+  namespace: string;
+  type: string;
+  addresses: string[];
+  ports: number[];
+  /** The gateway's per-revision Deployments. */
+  deployments: Array<{ name: string; revision?: string; replicas: number; readyReplicas: number }>;
+}
+
+export interface ClusterDetail extends ClusterSummary {
+  namespaces: NamespaceMeshSummary[];
+  gateways: GatewayStatus[];
+}
+
+export interface OverviewRow {
+  entityRef: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  title?: string;
+  owner?: string;
+  cluster: string;
+  provider: MeshProvider;
+  kubernetesNamespace: string;
+  /** The revision the namespace injects, if it is in the mesh. */
+  revision?: string;
+  sidecarRevisions: string[];
+  pods: number;
+  driftedPods: number;
+  phase: ObservedUpgradePhase;
+}
+
+export interface OverviewResponse {
+  rows: OverviewRow[];
+  clusters: ClusterSummary[];
   errors: ClusterError[];
 }

@@ -9,4 +9,6 @@ export * from './sidecar';
 export * from './injection';
 export * from './controlPlane';
 export * from './permissions';
+export * from './labelSelector';
+export * from './health';
 export * from './api';

@@ -1,10 +1,16 @@
 import {
   ApiBlueprint,
+  PageBlueprint,
   createFrontendPlugin,
+  createRouteRef,
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/frontend-plugin-api';
-import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
+import ShareIcon from '@material-ui/icons/Share';
 import { istioMeshApiRef } from './api/IstioMeshApi';
 import { IstioMeshClient } from './api/IstioMeshClient';
 import { isServiceMeshAvailable } from './filters';
@@ -32,6 +38,29 @@ const entityServiceMeshContent = EntityContentBlueprint.make({
   },
 });
 
+const rootRouteRef = createRouteRef();
+
+const meshPage = PageBlueprint.make({
+  params: {
+    path: '/service-mesh',
+    title: 'Service Mesh',
+    icon: <ShareIcon />,
+    routeRef: rootRouteRef,
+    noHeader: true,
+    loader: () =>
+      import('./components/MeshOverviewPage').then(m => <m.MeshRoutes />),
+  },
+});
+
+const entityMeshCard = EntityCardBlueprint.make({
+  name: 'service-mesh',
+  params: {
+    filter: isServiceMeshAvailable,
+    loader: () =>
+      import('./components/EntityMeshCard').then(m => <m.EntityMeshCard />),
+  },
+});
+
 /**
  * The Istio mesh frontend plugin for the new frontend system.
  *
@@ -40,5 +69,6 @@ const entityServiceMeshContent = EntityContentBlueprint.make({
 export default createFrontendPlugin({
   pluginId: 'istio-mesh',
   title: 'Service Mesh',
-  extensions: [istioMeshApi, entityServiceMeshContent],
+  extensions: [istioMeshApi, meshPage, entityServiceMeshContent, entityMeshCard],
+  routes: { root: rootRouteRef },
 });

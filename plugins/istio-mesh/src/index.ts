@@ -5,7 +5,12 @@
  *
  * @packageDocumentation
  */
-export { istioMeshPlugin, EntityServiceMeshContent } from './plugin';
+export {
+  istioMeshPlugin,
+  EntityServiceMeshContent,
+  ServiceMeshPage,
+  EntityMeshCard,
+} from './plugin';
 export { isServiceMeshAvailable } from './filters';
 export { istioMeshApiRef } from './api/IstioMeshApi';
 export type { IstioMeshApi } from './api/IstioMeshApi';

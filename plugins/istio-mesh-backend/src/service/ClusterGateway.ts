@@ -19,6 +19,10 @@ export interface ListOptions {
   labelSelector?: string;
   /** Page size for `limit`/`continue` pagination. */
   pageSize?: number;
+  /** Called with each page as it arrives (e.g. to reduce objects before the next page). */
+  onPage?: (items: any[]) => void;
+  /** Keep no items (the caller consumes them in `onPage`); the result is then empty. */
+  discardItems?: boolean;
 }
 
 /**
@@ -87,7 +91,8 @@ export class KubernetesBackendClusterGateway implements ClusterGateway {
         `cluster '${cluster}'`,
         { [HEADER_CLUSTER]: cluster },
       );
-      items.push(...(page.items ?? []));
+      options.onPage?.(page.items ?? []);
+      if (!options.discardItems) items.push(...(page.items ?? []));
       continueToken = page.metadata?.continue || undefined;
     } while (continueToken);
     return items;

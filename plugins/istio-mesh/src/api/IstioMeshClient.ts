@@ -1,7 +1,12 @@
 import { CompoundEntityRef } from '@backstage/catalog-model';
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import { EntityMeshStatus } from '@mesh-portal/plugin-istio-mesh-common';
+import {
+  ClusterDetail,
+  ClustersResponse,
+  EntityMeshStatus,
+  OverviewResponse,
+} from '@mesh-portal/plugin-istio-mesh-common';
 import { IstioMeshApi } from './IstioMeshApi';
 
 export class IstioMeshClient implements IstioMeshApi {
@@ -14,6 +19,18 @@ export class IstioMeshClient implements IstioMeshApi {
       .map(encodeURIComponent)
       .join('/');
     return this.get<EntityMeshStatus>(`/v1/entities/${path}`);
+  }
+
+  listClusters(): Promise<ClustersResponse> {
+    return this.get<ClustersResponse>('/v1/clusters');
+  }
+
+  getCluster(cluster: string): Promise<ClusterDetail> {
+    return this.get<ClusterDetail>(`/v1/clusters/${encodeURIComponent(cluster)}`);
+  }
+
+  getOverview(): Promise<OverviewResponse> {
+    return this.get<OverviewResponse>('/v1/overview');
   }
 
   private async get<T>(path: string): Promise<T> {

@@ -68,6 +68,8 @@ function renderWith(api: Partial<IstioMeshApi>) {
   );
 }
 
+jest.setTimeout(30_000);
+
 describe('EntityServiceMeshContent', () => {
   it('shows revisions, the canary phase, pods and a drift warning per cluster', async () => {
     const getEntityMeshStatus = jest.fn().mockResolvedValue(canaryStatus);

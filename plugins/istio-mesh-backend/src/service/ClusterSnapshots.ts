@@ -1,0 +1,234 @@
+import { BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
+import type {
+  V1DaemonSet,
+  V1Deployment,
+  V1MutatingWebhookConfiguration,
+  V1Namespace,
+  V1Pod,
+  V1Service,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
+import {
+  ClusterControlPlaneStatus,
+  ClusterError,
+  ISTIO_LABELS,
+  MeshProvider,
+  PodMeshStatus,
+  sidecarOf,
+} from '@mesh-portal/plugin-istio-mesh-common';
+import { ClusterGateway } from './ClusterGateway';
+import { mapWithConcurrency } from './concurrency';
+import { Workload, controlPlaneStatus, owningWorkload, providerOf } from './derive';
+
+/** A pod reduced to what the read model needs; full pod objects are dropped page by page. */
+export interface PodSummary {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  workload?: string;
+  phase: string;
+  ready: boolean;
+  sidecar: PodMeshStatus['sidecar'];
+  optedOut: boolean;
+}
+
+export interface WorkloadSummary {
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  replicas: number;
+  readyReplicas: number;
+}
+
+export interface GatewayService {
+  name: string;
+  namespace: string;
+  type: string;
+  addresses: string[];
+  ports: number[];
+}
+
+/** One cluster's mesh-relevant state at one moment. */
+export interface ClusterSnapshot {
+  cluster: string;
+  fetchedAt: string;
+  provider: MeshProvider;
+  controlPlane: ClusterControlPlaneStatus;
+  namespaces: Array<{ name: string; labels: Record<string, string> }>;
+  pods: PodSummary[];
+  workloads: WorkloadSummary[];
+  gatewayServices: GatewayService[];
+  /** Gateway Deployments (they carry `istio.io/rev`), by name. */
+  gatewayDeployments: WorkloadSummary[];
+  /** Kubernetes API requests this snapshot cost. */
+  apiRequests: number;
+}
+
+export type SnapshotResult =
+  | { cluster: string; snapshot: ClusterSnapshot }
+  | { cluster: string; error: ClusterError['error'] };
+
+export interface ClusterSnapshotsOptions {
+  gateway: ClusterGateway;
+  logger: LoggerService;
+  /** How long a snapshot is served before the next read refreshes it. */
+  ttlMs?: number;
+  /** Clusters read at once. */
+  concurrency?: number;
+  now?: () => number;
+}
+
+const GATEWAY_NAMESPACES = new Set(['aks-istio-ingress', 'aks-istio-egress', 'istio-system', 'istio-ingress']);
+
+/**
+ * Per-cluster snapshots behind a short TTL with single-flight: concurrent readers of a
+ * stale cluster share one refresh. A refresh is one paginated LIST per resource kind,
+ * never one call per namespace or pod. The cache is per backend replica and only ever a
+ * copy of the clusters' state, so replicas need not share it.
+ */
+export class ClusterSnapshots {
+  private readonly cache = new Map<string, { at: number; snapshot: ClusterSnapshot }>();
+  private readonly inFlight = new Map<string, Promise<ClusterSnapshot>>();
+  private readonly ttlMs: number;
+  private readonly concurrency: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ClusterSnapshotsOptions) {
+    this.ttlMs = options.ttlMs ?? 15_000;
+    this.concurrency = options.concurrency ?? 8;
+    this.now = options.now ?? Date.now;
+  }
+
+  async listClusters(credentials: BackstageCredentials): Promise<string[]> {
+    return this.options.gateway.listClusters(credentials);
+  }
+
+  async get(cluster: string, credentials: BackstageCredentials): Promise<ClusterSnapshot> {
+    const cached = this.cache.get(cluster);
+    if (cached && this.now() - cached.at < this.ttlMs) return cached.snapshot;
+    const running = this.inFlight.get(cluster);
+    if (running) return running;
+    const refresh = this.fetch(cluster, credentials)
+      .then(snapshot => {
+        this.cache.set(cluster, { at: this.now(), snapshot });
+        return snapshot;
+      })
+      .finally(() => this.inFlight.delete(cluster));
+    this.inFlight.set(cluster, refresh);
+    return refresh;
+  }
+
+  /** Every configured cluster; a failing cluster is reported, never fatal. */
+  async getAll(credentials: BackstageCredentials): Promise<SnapshotResult[]> {
+    const clusters = await this.listClusters(credentials);
+    return mapWithConcurrency(clusters, this.concurrency, async cluster => {
+      try {
+        return { cluster, snapshot: await this.get(cluster, credentials) };
+      } catch (error) {
+        const e = error as Error;
+        this.options.logger.warn(`Failed to read cluster ${cluster}: ${e.message}`);
+        return { cluster, error: { name: e.name ?? 'Error', message: e.message } };
+      }
+    });
+  }
+
+  private async fetch(cluster: string, credentials: BackstageCredentials): Promise<ClusterSnapshot> {
+    let apiRequests = 0;
+    const list = async <T>(path: string, labelSelector?: string) => {
+      const items = await this.options.gateway.list<T>(cluster, path, credentials, {
+        labelSelector,
+        onPage: () => {
+          apiRequests++;
+        },
+      });
+      return items;
+    };
+    const pods: PodSummary[] = [];
+    const [namespaces, deployments, statefulSets, daemonSets, tagWebhooks, services] =
+      await Promise.all([
+        list<V1Namespace>('/api/v1/namespaces'),
+        list<V1Deployment>('/apis/apps/v1/deployments'),
+        list<V1StatefulSet>('/apis/apps/v1/statefulsets'),
+        list<V1DaemonSet>('/apis/apps/v1/daemonsets'),
+        list<V1MutatingWebhookConfiguration>(
+          '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
+          ISTIO_LABELS.tag,
+        ),
+        list<V1Service>('/api/v1/services'),
+        this.options.gateway
+          .list<V1Pod>(cluster, '/api/v1/pods', credentials, {
+            onPage: page => {
+              apiRequests++;
+              for (const pod of page) pods.push(summarizePod(pod));
+            },
+            discardItems: true,
+          }),
+      ]);
+    const provider = providerOf(namespaces);
+    const workloads: WorkloadSummary[] = [
+      ...deployments.map(d => summarizeWorkload('Deployment', d)),
+      ...statefulSets.map(s => summarizeWorkload('StatefulSet', s)),
+      ...daemonSets.map(d => summarizeWorkload('DaemonSet', d)),
+    ];
+    return {
+      cluster,
+      fetchedAt: new Date(this.now()).toISOString(),
+      provider,
+      controlPlane: controlPlaneStatus(
+        provider,
+        deployments.filter(d => d.metadata?.labels?.app === 'istiod'),
+        tagWebhooks,
+      ),
+      namespaces: namespaces.map(n => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} })),
+      pods,
+      workloads,
+      gatewayServices: services
+        .filter(s => GATEWAY_NAMESPACES.has(s.metadata?.namespace ?? '') && /gateway/.test(s.metadata?.name ?? ''))
+        .map(s => ({
+          name: s.metadata?.name ?? '',
+          namespace: s.metadata?.namespace ?? '',
+          type: s.spec?.type ?? 'ClusterIP',
+          addresses: (s.status?.loadBalancer?.ingress ?? []).map(i => i.ip ?? i.hostname ?? '').filter(Boolean),
+          ports: (s.spec?.ports ?? []).map(p => p.port),
+        })),
+      gatewayDeployments: workloads.filter(
+        w => GATEWAY_NAMESPACES.has(w.namespace) && /gateway/.test(w.name),
+      ),
+      apiRequests,
+    };
+  }
+}
+
+function summarizePod(pod: V1Pod): PodSummary {
+  const sidecar = sidecarOf(pod);
+  return {
+    name: pod.metadata?.name ?? '',
+    namespace: pod.metadata?.namespace ?? '',
+    labels: pod.metadata?.labels ?? {},
+    workload: owningWorkload(pod),
+    phase: pod.status?.phase ?? 'Unknown',
+    ready: pod.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True') ?? false,
+    sidecar: {
+      injected: sidecar.injected,
+      revision: sidecar.revision,
+      proxyVersion: sidecar.proxyVersion,
+      native: sidecar.native,
+    },
+    optedOut: sidecar.optedOut,
+  };
+}
+
+function summarizeWorkload(kind: WorkloadSummary['kind'], obj: Workload): WorkloadSummary {
+  const status = obj.status as
+    | { replicas?: number; readyReplicas?: number; desiredNumberScheduled?: number; numberReady?: number }
+    | undefined;
+  return {
+    kind,
+    name: obj.metadata?.name ?? '',
+    namespace: obj.metadata?.namespace ?? '',
+    labels: obj.metadata?.labels ?? {},
+    replicas: status?.replicas ?? status?.desiredNumberScheduled ?? 0,
+    readyReplicas: status?.readyReplicas ?? status?.numberReady ?? 0,
+  };
+}

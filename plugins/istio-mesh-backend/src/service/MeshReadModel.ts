@@ -1,0 +1,199 @@
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  ClusterDetail,
+  ClusterSummary,
+  ClustersResponse,
+  GatewayStatus,
+  ISTIO_LABELS,
+  NamespaceMeshSummary,
+  OverviewResponse,
+  OverviewRow,
+  clusterHealth,
+  injectedRevision,
+  injectionProblem,
+  matchesLabelSelector,
+  namespaceInjection,
+  parseLabelSelector,
+  podMeshState,
+  sortRevisions,
+} from '@mesh-portal/plugin-istio-mesh-common';
+import { ClusterSnapshot, ClusterSnapshots, PodSummary } from './ClusterSnapshots';
+import { KUBERNETES_ANNOTATIONS, entityWorkloadSelector } from './entitySelector';
+
+/** Fleet-wide reads: cluster summaries, cluster details and the catalog-wide overview. */
+export class MeshReadModel {
+  constructor(
+    private readonly snapshots: ClusterSnapshots,
+    private readonly catalog: CatalogService,
+  ) {}
+
+  async listClusters(credentials: BackstageCredentials): Promise<ClustersResponse> {
+    const results = await this.snapshots.getAll(credentials);
+    return {
+      clusters: results.flatMap(r => ('snapshot' in r ? [analyze(r.snapshot).summary] : [])),
+      errors: results.flatMap(r => ('error' in r ? [{ cluster: r.cluster, error: r.error }] : [])),
+    };
+  }
+
+  async getCluster(cluster: string, credentials: BackstageCredentials): Promise<ClusterDetail> {
+    const clusters = await this.snapshots.listClusters(credentials);
+    if (!clusters.includes(cluster)) {
+      throw new NotFoundError(`No cluster named '${cluster}' is configured`);
+    }
+    const snapshot = await this.snapshots.get(cluster, credentials);
+    const { summary, namespaces } = analyze(snapshot);
+    return { ...summary, namespaces, gateways: gateways(snapshot) };
+  }
+
+  async getOverview(credentials: BackstageCredentials): Promise<OverviewResponse> {
+    const [results, entities] = await Promise.all([
+      this.snapshots.getAll(credentials),
+      this.kubernetesEntities(credentials),
+    ]);
+    const rows: OverviewRow[] = [];
+    const analyzed = results.flatMap(r => ('snapshot' in r ? [{ snapshot: r.snapshot, ...analyze(r.snapshot) }] : []));
+    for (const entity of entities) {
+      const selector = entityWorkloadSelector(entity);
+      if (!selector) continue;
+      let requirements;
+      try {
+        requirements = parseLabelSelector(selector.labelSelector);
+      } catch {
+        continue; // an entity with a malformed selector shows on its own page, with the error
+      }
+      for (const { snapshot, summary, namespaces } of analyzed) {
+        if (selector.cluster && selector.cluster !== snapshot.cluster) continue;
+        const byNamespace = new Map<string, PodSummary[]>();
+        for (const pod of snapshot.pods) {
+          if (selector.namespace && pod.namespace !== selector.namespace) continue;
+          if (!matchesLabelSelector(requirements, pod.labels)) continue;
+          byNamespace.set(pod.namespace, [...(byNamespace.get(pod.namespace) ?? []), pod]);
+        }
+        for (const [kubernetesNamespace, pods] of byNamespace) {
+          const ns = namespaces.find(n => n.name === kubernetesNamespace);
+          const meshed = !!ns?.targetRevision || pods.some(p => p.sidecar.injected);
+          if (!meshed) continue;
+          rows.push({
+            entityRef: stringifyEntityRef(entity),
+            kind: entity.kind,
+            namespace: entity.metadata.namespace ?? 'default',
+            name: entity.metadata.name,
+            title: entity.metadata.title,
+            owner: typeof entity.spec?.owner === 'string' ? entity.spec.owner : undefined,
+            cluster: snapshot.cluster,
+            provider: snapshot.provider,
+            kubernetesNamespace,
+            revision: ns?.targetRevision,
+            sidecarRevisions: sortRevisions(pods.flatMap(p => (p.sidecar.revision ? [p.sidecar.revision] : []))),
+            pods: pods.length,
+            driftedPods: pods.filter(p => podMeshState(ns?.targetRevision, { ...p.sidecar, optedOut: p.optedOut }) === 'drifted').length,
+            phase: summary.controlPlane.phase,
+          });
+        }
+      }
+    }
+    rows.sort((a, b) => a.name.localeCompare(b.name) || a.cluster.localeCompare(b.cluster));
+    return {
+      rows,
+      clusters: analyzed.map(a => a.summary),
+      errors: results.flatMap(r => ('error' in r ? [{ cluster: r.cluster, error: r.error }] : [])),
+    };
+  }
+
+  private async kubernetesEntities(credentials: BackstageCredentials): Promise<Entity[]> {
+    const { items } = await this.catalog.getEntities(
+      {
+        filter: [
+          { [`metadata.annotations.${KUBERNETES_ANNOTATIONS.id}`]: CATALOG_FILTER_EXISTS },
+          { [`metadata.annotations.${KUBERNETES_ANNOTATIONS.labelSelector}`]: CATALOG_FILTER_EXISTS },
+        ],
+        fields: ['kind', 'metadata.name', 'metadata.namespace', 'metadata.title', 'metadata.annotations', 'spec.owner'],
+      },
+      { credentials },
+    );
+    return items;
+  }
+}
+
+/** Namespace and cluster verdicts from one snapshot. */
+function analyze(snapshot: ClusterSnapshot): { summary: ClusterSummary; namespaces: NamespaceMeshSummary[] } {
+  const revisions = snapshot.controlPlane.revisions.map(r => r.revision);
+  const podsByNamespace = new Map<string, PodSummary[]>();
+  for (const pod of snapshot.pods) {
+    podsByNamespace.set(pod.namespace, [...(podsByNamespace.get(pod.namespace) ?? []), pod]);
+  }
+  const workloadsByNamespace = new Map<string, number>();
+  for (const w of snapshot.workloads) {
+    workloadsByNamespace.set(w.namespace, (workloadsByNamespace.get(w.namespace) ?? 0) + 1);
+  }
+  const namespaces: NamespaceMeshSummary[] = snapshot.namespaces.map(n => {
+    const injection = namespaceInjection(n.labels, {
+      provider: snapshot.provider,
+      revisions,
+      tags: snapshot.controlPlane.tags,
+    });
+    const targetRevision = injectedRevision(injection);
+    const pods = podsByNamespace.get(n.name) ?? [];
+    const podsByRevision: Record<string, number> = {};
+    let driftedPods = 0;
+    for (const p of pods) {
+      const key = p.sidecar.injected ? p.sidecar.revision ?? 'unknown' : 'none';
+      podsByRevision[key] = (podsByRevision[key] ?? 0) + 1;
+      if (podMeshState(targetRevision, { ...p.sidecar, optedOut: p.optedOut }) === 'drifted') driftedPods++;
+    }
+    return {
+      name: n.name,
+      revisionLabel: n.labels[ISTIO_LABELS.revision],
+      injection,
+      targetRevision,
+      workloads: workloadsByNamespace.get(n.name) ?? 0,
+      pods: pods.length,
+      podsByRevision,
+      driftedPods,
+      problem: injectionProblem(n.name, injection),
+    };
+  });
+  const driftedPods = namespaces.reduce((sum, n) => sum + n.driftedPods, 0);
+  const problems = namespaces.flatMap(n => (n.problem ? [n.problem] : []));
+  const { health, reasons } = clusterHealth({
+    phase: snapshot.controlPlane.phase,
+    revisions: snapshot.controlPlane.revisions,
+    driftedPods,
+    problems,
+  });
+  return {
+    namespaces,
+    summary: {
+      cluster: snapshot.cluster,
+      provider: snapshot.provider,
+      fetchedAt: snapshot.fetchedAt,
+      controlPlane: snapshot.controlPlane,
+      meshedNamespaces: namespaces.filter(n => n.targetRevision).length,
+      workloads: snapshot.workloads.length,
+      pods: snapshot.pods.length,
+      podsWithSidecar: snapshot.pods.filter(p => p.sidecar.injected).length,
+      driftedPods,
+      health,
+      healthReasons: reasons,
+      snapshotApiRequests: snapshot.apiRequests,
+    },
+  };
+}
+
+function gateways(snapshot: ClusterSnapshot): GatewayStatus[] {
+  return snapshot.gatewayServices.map(service => ({
+    ...service,
+    deployments: snapshot.gatewayDeployments
+      .filter(d => d.namespace === service.namespace && d.name.startsWith(service.name))
+      .map(d => ({
+        name: d.name,
+        revision: d.labels[ISTIO_LABELS.revision],
+        replicas: d.replicas,
+        readyReplicas: d.readyReplicas,
+      })),
+  }));
+}

@@ -1,0 +1,117 @@
+import {
+  Content,
+  ContentHeader,
+  InfoCard,
+  Progress,
+  ResponseErrorPanel,
+  Table,
+  TableColumn,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import Grid from '@material-ui/core/Grid';
+import Alert from '@material-ui/lab/Alert';
+import AlertTitle from '@material-ui/lab/AlertTitle';
+import { GatewayStatus, NamespaceMeshSummary } from '@mesh-portal/plugin-istio-mesh-common';
+import { useParams } from 'react-router-dom';
+import useAsync from 'react-use/esm/useAsync';
+import { istioMeshApiRef } from '../../api/IstioMeshApi';
+import { ClusterSummaryCard } from '../common/ClusterSummaryCard';
+
+const INJECTION_LABEL: Record<NamespaceMeshSummary['injection']['mode'], string> = {
+  revision: 'istio.io/rev',
+  'injection-label': 'istio-injection',
+  'ignored-injection-label': 'istio-injection (ignored)',
+  conflict: 'conflicting labels',
+  'unknown-revision': 'unknown revision',
+  none: 'not meshed',
+};
+
+const namespaceColumns: TableColumn<NamespaceMeshSummary>[] = [
+  { title: 'Namespace', field: 'name', highlight: true },
+  { title: 'Revision label', field: 'revisionLabel', emptyValue: '—' },
+  { title: 'Injection', render: ns => INJECTION_LABEL[ns.injection.mode] },
+  { title: 'Injects', field: 'targetRevision', emptyValue: '—' },
+  { title: 'Workloads', field: 'workloads', type: 'numeric' },
+  {
+    title: 'Pods by sidecar revision',
+    render: ns =>
+      Object.entries(ns.podsByRevision)
+        .map(([rev, n]) => `${rev}: ${n}`)
+        .join(', ') || '—',
+  },
+  { title: 'Drifted', field: 'driftedPods', type: 'numeric' },
+];
+
+const gatewayColumns: TableColumn<GatewayStatus>[] = [
+  { title: 'Gateway', field: 'name', highlight: true },
+  { title: 'Namespace', field: 'namespace' },
+  { title: 'Type', field: 'type' },
+  { title: 'Addresses', render: g => g.addresses.join(', ') || '—' },
+  { title: 'Ports', render: g => g.ports.join(', ') },
+  {
+    title: 'Ready per revision',
+    render: g => g.deployments.map(d => `${d.revision ?? d.name}: ${d.readyReplicas}/${d.replicas}`).join(', ') || '—',
+  },
+];
+
+/** One cluster: control planes, namespaces, gateways and misconfigurations. */
+export function ClusterPage() {
+  const { cluster = '' } = useParams();
+  const api = useApi(istioMeshApiRef);
+  const { value, loading, error } = useAsync(() => api.getCluster(cluster), [api, cluster]);
+
+  if (loading) return <Progress />;
+  if (error) return <ResponseErrorPanel error={error} />;
+  if (!value) return null;
+
+  const problems = value.namespaces.flatMap(n => (n.problem ? [n.problem] : []));
+  return (
+    <Content>
+      <ContentHeader title={`Cluster ${value.cluster}`} />
+      <Grid container spacing={3}>
+        {problems.length > 0 && (
+          <Grid item xs={12}>
+            <Alert severity="warning">
+              <AlertTitle>Misconfigurations</AlertTitle>
+              {problems.map(p => (
+                <div key={p}>{p}</div>
+              ))}
+            </Alert>
+          </Grid>
+        )}
+        <Grid item xs={12} md={6}>
+          <ClusterSummaryCard cluster={value} />
+        </Grid>
+        <Grid item xs={12} md={6}>
+          <InfoCard title="Control planes">
+            <Table
+              options={{ paging: false, search: false, toolbar: false, padding: 'dense' }}
+              columns={[
+                { title: 'Revision', field: 'revision' },
+                { title: 'Istio version', field: 'version', emptyValue: 'unknown' },
+                { title: 'istiod ready', render: r => `${r.readyReplicas}/${r.replicas}` },
+              ]}
+              data={value.controlPlane.revisions}
+            />
+          </InfoCard>
+        </Grid>
+        <Grid item xs={12}>
+          <Table<NamespaceMeshSummary>
+            title="Namespaces"
+            options={{ paging: false, search: true, padding: 'dense' }}
+            columns={namespaceColumns}
+            data={value.namespaces}
+          />
+        </Grid>
+        <Grid item xs={12}>
+          <Table<GatewayStatus>
+            title="Gateways"
+            options={{ paging: false, search: false, padding: 'dense' }}
+            columns={gatewayColumns}
+            data={value.gateways}
+          />
+        </Grid>
+      </Grid>
+    </Content>
+  );
+}

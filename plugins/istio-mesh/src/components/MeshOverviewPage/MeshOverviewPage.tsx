@@ -1,0 +1,144 @@
+import {
+  Content,
+  Progress,
+  ResponseErrorPanel,
+  Table,
+  TableColumn,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
+import Box from '@material-ui/core/Box';
+import Checkbox from '@material-ui/core/Checkbox';
+import FormControl from '@material-ui/core/FormControl';
+import FormControlLabel from '@material-ui/core/FormControlLabel';
+import Grid from '@material-ui/core/Grid';
+import InputLabel from '@material-ui/core/InputLabel';
+import MenuItem from '@material-ui/core/MenuItem';
+import Select from '@material-ui/core/Select';
+import Alert from '@material-ui/lab/Alert';
+import { OverviewRow } from '@mesh-portal/plugin-istio-mesh-common';
+import { useMemo, useState } from 'react';
+import { Link as RouterLink } from 'react-router-dom';
+import useAsync from 'react-use/esm/useAsync';
+import { istioMeshApiRef } from '../../api/IstioMeshApi';
+import { ClusterSummaryCard } from '../common/ClusterSummaryCard';
+
+export interface OverviewFilters {
+  cluster: string;
+  revision: string;
+  owner: string;
+  driftOnly: boolean;
+}
+
+const ALL = '';
+
+/** Applies the overview's filters; exported for tests. */
+export function filterRows(rows: OverviewRow[], f: OverviewFilters): OverviewRow[] {
+  return rows.filter(
+    r =>
+      (f.cluster === ALL || r.cluster === f.cluster) &&
+      (f.revision === ALL || r.revision === f.revision || r.sidecarRevisions.includes(f.revision)) &&
+      (f.owner === ALL || r.owner === f.owner) &&
+      (!f.driftOnly || r.driftedPods > 0),
+  );
+}
+
+const columns: TableColumn<OverviewRow>[] = [
+  {
+    title: 'Entity',
+    field: 'name',
+    highlight: true,
+    render: row => <EntityRefLink entityRef={row.entityRef} defaultKind="component" />,
+  },
+  { title: 'Owner', field: 'owner', emptyValue: '—' },
+  {
+    title: 'Cluster',
+    field: 'cluster',
+    render: row => <RouterLink to={`clusters/${encodeURIComponent(row.cluster)}`}>{row.cluster}</RouterLink>,
+  },
+  { title: 'Namespace', field: 'kubernetesNamespace' },
+  { title: 'Revision', field: 'revision', emptyValue: 'not injected' },
+  { title: 'Sidecars on', render: row => row.sidecarRevisions.join(', ') || 'none', customSort: (a, b) => a.sidecarRevisions.join().localeCompare(b.sidecarRevisions.join()) },
+  { title: 'Pods', field: 'pods', type: 'numeric' },
+  { title: 'Drifted', field: 'driftedPods', type: 'numeric' },
+  { title: 'Phase', field: 'phase' },
+];
+
+function FilterSelect(props: { label: string; value: string; options: string[]; onChange: (v: string) => void }) {
+  const id = `mesh-filter-${props.label.toLowerCase()}`;
+  return (
+    <FormControl variant="outlined" size="small" style={{ minWidth: 160 }}>
+      <InputLabel id={id}>{props.label}</InputLabel>
+      <Select
+        labelId={id}
+        label={props.label}
+        value={props.value}
+        onChange={e => props.onChange(e.target.value as string)}
+      >
+        <MenuItem value={ALL}>All</MenuItem>
+        {props.options.map(o => (
+          <MenuItem key={o} value={o}>
+            {o}
+          </MenuItem>
+        ))}
+      </Select>
+    </FormControl>
+  );
+}
+
+/** Every meshed component and cluster at a glance. */
+export function MeshOverviewPage() {
+  const api = useApi(istioMeshApiRef);
+  const { value, loading, error } = useAsync(() => api.getOverview(), [api]);
+  const [filters, setFilters] = useState<OverviewFilters>({ cluster: ALL, revision: ALL, owner: ALL, driftOnly: false });
+  const rows = useMemo(() => (value ? filterRows(value.rows, filters) : []), [value, filters]);
+  const options = useMemo(() => {
+    const uniq = (xs: Array<string | undefined>) => [...new Set(xs.filter((x): x is string => !!x))].sort();
+    const all = value?.rows ?? [];
+    return {
+      clusters: uniq(all.map(r => r.cluster)),
+      revisions: uniq(all.flatMap(r => [r.revision, ...r.sidecarRevisions])),
+      owners: uniq(all.map(r => r.owner)),
+    };
+  }, [value]);
+
+  if (loading) return <Progress />;
+  if (error) return <ResponseErrorPanel error={error} />;
+  if (!value) return null;
+
+  return (
+    <Content>
+      <Grid container spacing={3}>
+        {value.errors.map(e => (
+          <Grid item xs={12} key={`error-${e.cluster}`}>
+            <Alert severity="error">
+              Could not read cluster {e.cluster}: {e.error.message}
+            </Alert>
+          </Grid>
+        ))}
+        {value.clusters.map(c => (
+          <Grid item xs={12} md={6} lg={4} key={c.cluster}>
+            <ClusterSummaryCard cluster={c} to={`clusters/${encodeURIComponent(c.cluster)}`} />
+          </Grid>
+        ))}
+        <Grid item xs={12}>
+          <Box display="flex" flexWrap="wrap" alignItems="center" style={{ gap: 16 }} mb={2}>
+            <FilterSelect label="Cluster" value={filters.cluster} options={options.clusters} onChange={cluster => setFilters(f => ({ ...f, cluster }))} />
+            <FilterSelect label="Revision" value={filters.revision} options={options.revisions} onChange={revision => setFilters(f => ({ ...f, revision }))} />
+            <FilterSelect label="Owner" value={filters.owner} options={options.owners} onChange={owner => setFilters(f => ({ ...f, owner }))} />
+            <FormControlLabel
+              control={<Checkbox checked={filters.driftOnly} onChange={e => setFilters(f => ({ ...f, driftOnly: e.target.checked }))} />}
+              label="Drifted only"
+            />
+          </Box>
+          <Table<OverviewRow>
+            title={`Meshed components (${rows.length})`}
+            options={{ paging: true, pageSize: 25, pageSizeOptions: [25, 50, 100], search: true, padding: 'dense' }}
+            columns={columns}
+            data={rows}
+          />
+        </Grid>
+      </Grid>
+    </Content>
+  );
+}

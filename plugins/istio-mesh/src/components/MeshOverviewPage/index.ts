@@ -1,0 +1,2 @@
+export { MeshRoutes } from './MeshRoutes';
+export { MeshOverviewPage, filterRows } from './MeshOverviewPage';
