@@ -12,9 +12,12 @@ test.describe('Service Mesh tab', () => {
   test('payments-api shows the drift in aks-prod', async ({ page }) => {
     await page.getByRole('link', { name: 'payments-api' }).click();
     // The overview card summarises the mesh before the tab is opened.
-    const card = page.locator('article', { hasText: 'Service mesh' });
-    await expect(card).toContainText('aks-prod: injected by asm-1-30 · 3 drifted pods');
-    await expect(card).toContainText('aks-dev: injected by asm-1-29');
+    await expect(page.locator('p', { hasText: 'aks-prod: injected by asm-1-30 · 3 drifted pods' })).toBeVisible();
+    await expect(page.locator('p', { hasText: 'aks-dev: injected by asm-1-29' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Open the Service Mesh tab' })).toHaveAttribute(
+      'href',
+      '/catalog/default/component/payments-api/service-mesh',
+    );
     await page.getByRole('navigation', { name: 'Content navigation' }).getByRole('link', { name: 'Service Mesh' }).click();
 
     await expect(page).toHaveURL(/\/catalog\/default\/component\/payments-api\/service-mesh$/);

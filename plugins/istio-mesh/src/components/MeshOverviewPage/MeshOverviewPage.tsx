@@ -133,7 +133,7 @@ export function MeshOverviewPage() {
           </Box>
           <Table<OverviewRow>
             title={`Meshed components (${rows.length})`}
-            options={{ paging: true, pageSize: 25, pageSizeOptions: [25, 50, 100], search: true, padding: 'dense' }}
+            options={{ paging: true, pageSize: 25, pageSizeOptions: [25, 50, 100], emptyRowsWhenPaging: false, search: true, padding: 'dense' }}
             columns={columns}
             data={rows}
           />
