@@ -6,7 +6,9 @@ source scripts/processes.sh
 trap stop_background EXIT INT TERM
 
 export MESH_SANDBOX_PORT="${MESH_SANDBOX_PORT:-7080}"
-for port in "$MESH_SANDBOX_PORT" 7007 3000; do
+export MESH_SANDBOX_HTTPS_PORT="${MESH_SANDBOX_HTTPS_PORT:-7443}"
+export MESH_SANDBOX_CA_FILE="$PWD/.cache/mesh-sandbox-ca.pem"
+for port in "$MESH_SANDBOX_PORT" "$MESH_SANDBOX_HTTPS_PORT" 7007 3000; do
   if port_in_use "$port"; then
     echo "Port $port is already in use (an earlier ./run start?). Stop that process first." >&2
     exit 1

@@ -26,8 +26,10 @@ JEST_REPORT_DIR="$PWD/$REPORTS" yarn test || jest_status=$?
 
 step "Browser tests (Playwright in Debian's Chromium)"
 yarn workspace app build
-export MESH_SANDBOX_PORT=7081
-for port in "$MESH_SANDBOX_PORT" 7017; do
+export MESH_SANDBOX_PORT=7081 MESH_SANDBOX_HTTPS_PORT=7444
+export MESH_SANDBOX_CA_FILE="$PWD/.cache/e2e-mesh-sandbox-ca.pem"
+rm -f "$MESH_SANDBOX_CA_FILE"
+for port in "$MESH_SANDBOX_PORT" "$MESH_SANDBOX_HTTPS_PORT" 7017; do
   if port_in_use "$port"; then echo "Port $port is in use; the e2e run needs it." >&2; exit 1; fi
 done
 start_background mesh-sandbox .cache/e2e-mesh-sandbox.log yarn workspace @mesh-portal/mesh-sandbox start

@@ -39,6 +39,8 @@ test.describe('Service Mesh overview and cluster pages', () => {
       page.getByText(/Namespace legacy uses istio-injection=enabled, which the AKS add-on ignores/).first(),
     ).toBeVisible();
     await expect(page.getByText('aks-istio-ingressgateway-external', { exact: true })).toBeVisible();
+    // Offered upgrades come from Azure Resource Manager (the sandbox's, through the Azure SDK).
+    await expect(page.getByText('Offered: asm-1-30 (source: Azure Resource Manager)')).toBeVisible();
     const payments = page.locator('tr', { hasText: 'payments' }).first();
     await expect(payments).toContainText('asm-1-29');
   });

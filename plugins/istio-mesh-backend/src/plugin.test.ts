@@ -17,7 +17,9 @@ import {
 import kubernetesBackendPlugin from '@backstage/plugin-kubernetes-backend';
 import request from 'supertest';
 import Ajv from 'ajv';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { istioMeshPlugin } from './plugin';
@@ -47,13 +49,29 @@ jest.setTimeout(60_000);
 describe('istio-mesh backend against the sandbox, through the Kubernetes backend', () => {
   let sandbox: SandboxServer;
 
+  let caFile: string;
+
   beforeAll(async () => {
-    sandbox = await startSandboxServer({ clusters: createDemoFleet() });
+    sandbox = await startSandboxServer({ clusters: createDemoFleet(), https: true });
+    caFile = join(mkdtempSync(join(tmpdir(), 'mesh-sandbox-ca-')), 'ca.pem');
+    writeFileSync(caFile, sandbox.https!.caCertPem);
   });
   afterAll(() => sandbox.close());
 
   function kubernetesConfig(extraClusters: object[] = []) {
     return {
+      istioMesh: {
+        aks: {
+          endpoint: sandbox.https!.url,
+          caFile,
+          credential: { staticToken: 'test-arm-token' },
+          clusters: ['aks-dev', 'aks-prod'].map(name => ({
+            name,
+            subscriptionId: '00000000-0000-0000-0000-000000000000',
+            resourceGroup: 'mesh-portal-demo',
+          })),
+        },
+      },
       kubernetes: {
         serviceLocatorMethod: { type: 'multiTenant' },
         clusterLocatorMethods: [
@@ -315,6 +333,34 @@ describe('istio-mesh backend against the sandbox, through the Kubernetes backend
     const tools = dev.namespaces.find(n => n.name === 'tools')!;
     expect(tools.injection).toEqual({ mode: 'none' });
     expect(tools.problem).toBeUndefined();
+  });
+
+  it('reports the upgrades each cluster is offered, from ARM for AKS and from the cluster for upstream Istio', async () => {
+    const server = await startBackend();
+    const upgrades = async (cluster: string) => ((await get(server, `/v1/clusters/${cluster}`)).body as ClusterDetail).upgrades;
+    expect(await upgrades('aks-dev')).toEqual({ provider: 'aks', source: 'arm', availableUpgrades: ['asm-1-30'], upgradeInProgress: false });
+    expect(await upgrades('aks-prod')).toEqual({
+      provider: 'aks',
+      source: 'arm',
+      availableUpgrades: [],
+      upgradeInProgress: true,
+      message: 'A mesh upgrade is in progress: complete or roll it back before the next one.',
+    });
+    expect(await upgrades('istio-lab')).toEqual({ provider: 'istio', source: 'cluster', availableUpgrades: ['1-27-1'], upgradeInProgress: false });
+  });
+
+  it('keeps the cluster page up when ARM fails, naming ARM in the error', async () => {
+    const server = await startBackend();
+    sandbox.faults.add({ kind: 'error', status: 500, path: '**/meshUpgradeProfiles/**' });
+    try {
+      const res = await get(server, '/v1/clusters/aks-dev');
+      expect(res.status).toBe(200);
+      expect(res.body.upgrades.error.name).toBe('ServiceUnavailableError');
+      expect(res.body.upgrades.error.message).toContain("Azure Resource Manager could not report upgrades for cluster 'aks-dev'");
+      expect(res.body.namespaces.length).toBeGreaterThan(0);
+    } finally {
+      sandbox.faults.clear();
+    }
   });
 
   it('answers 404 for an unknown cluster and 400 for a malformed name', async () => {

@@ -4,6 +4,12 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { istioMeshPermissions } from '@mesh-portal/plugin-istio-mesh-common';
+import {
+  ControlPlaneProvider,
+  istioMeshControlPlaneExtensionPoint,
+} from '@mesh-portal/plugin-istio-mesh-node';
+import { AksControlPlaneProvider } from './providers/AksControlPlaneProvider';
+import { UpstreamIstioControlPlaneProvider } from './providers/UpstreamIstioControlPlaneProvider';
 import { createRouter } from './router';
 import { KubernetesBackendClusterGateway } from './service/ClusterGateway';
 import { DefaultMeshInspector } from './service/MeshInspector';
@@ -19,6 +25,12 @@ import { MeshReadModel } from './service/MeshReadModel';
 export const istioMeshPlugin = createBackendPlugin({
   pluginId: 'istio-mesh',
   register(env) {
+    const moduleProviders: ControlPlaneProvider[] = [];
+    env.registerExtensionPoint(istioMeshControlPlaneExtensionPoint, {
+      addControlPlaneProvider(provider) {
+        moduleProviders.push(provider);
+      },
+    });
     env.registerInit({
       deps: {
         httpRouter: coreServices.httpRouter,
@@ -42,7 +54,13 @@ export const istioMeshPlugin = createBackendPlugin({
             ? config.getNumber('istioMesh.cache.ttlSeconds') * 1000
             : undefined,
         });
-        const readModel = new MeshReadModel(snapshots, catalog);
+        const aks = AksControlPlaneProvider.fromConfig(config);
+        const readModel = new MeshReadModel(
+          snapshots,
+          catalog,
+          [...moduleProviders, ...(aks ? [aks] : [])],
+          new UpstreamIstioControlPlaneProvider(),
+        );
         httpRouter.use(
           await createRouter({ httpAuth, permissions, catalog, inspector, readModel }),
         );

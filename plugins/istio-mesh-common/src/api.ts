@@ -115,9 +115,23 @@ export interface GatewayStatus {
   deployments: Array<{ name: string; revision?: string; replicas: number; readyReplicas: number }>;
 }
 
+/** Upgrades the platform offers a cluster, from its control-plane provider. */
+export interface ClusterUpgradeInfo {
+  /** The provider that answered (`aks`, `istio`, a module's id), or `none`. */
+  provider: string;
+  /** Where the answer came from (`arm`, `cluster`). */
+  source?: string;
+  availableUpgrades: string[];
+  upgradeInProgress: boolean;
+  message?: string;
+  /** Set when the provider failed; the rest of the cluster page still works. */
+  error?: { name: string; message: string };
+}
+
 export interface ClusterDetail extends ClusterSummary {
   namespaces: NamespaceMeshSummary[];
   gateways: GatewayStatus[];
+  upgrades: ClusterUpgradeInfo;
 }
 
 export interface OverviewRow {

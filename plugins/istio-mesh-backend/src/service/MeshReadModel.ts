@@ -6,6 +6,7 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ClusterDetail,
   ClusterSummary,
+  ClusterUpgradeInfo,
   ClustersResponse,
   GatewayStatus,
   ISTIO_LABELS,
@@ -21,6 +22,7 @@ import {
   podMeshState,
   sortRevisions,
 } from '@mesh-portal/plugin-istio-mesh-common';
+import { ControlPlaneProvider } from '@mesh-portal/plugin-istio-mesh-node';
 import { ClusterSnapshot, ClusterSnapshots, PodSummary } from './ClusterSnapshots';
 import { KUBERNETES_ANNOTATIONS, entityWorkloadSelector } from './entitySelector';
 
@@ -29,6 +31,10 @@ export class MeshReadModel {
   constructor(
     private readonly snapshots: ClusterSnapshots,
     private readonly catalog: CatalogService,
+    /** Asked in order; the first that handles a cluster answers for it. */
+    private readonly providers: ControlPlaneProvider[] = [],
+    /** Answers for upstream-Istio clusters no other provider handles. */
+    private readonly upstreamProvider?: ControlPlaneProvider,
   ) {}
 
   async listClusters(credentials: BackstageCredentials): Promise<ClustersResponse> {
@@ -46,7 +52,40 @@ export class MeshReadModel {
     }
     const snapshot = await this.snapshots.get(cluster, credentials);
     const { summary, namespaces } = analyze(snapshot);
-    return { ...summary, namespaces, gateways: gateways(snapshot) };
+    return {
+      ...summary,
+      namespaces,
+      gateways: gateways(snapshot),
+      upgrades: await this.upgradeInfo(snapshot),
+    };
+  }
+
+  private async upgradeInfo(snapshot: ClusterSnapshot): Promise<ClusterUpgradeInfo> {
+    const provider =
+      this.providers.find(p => p.handles(snapshot.cluster)) ??
+      (snapshot.provider === 'istio' ? this.upstreamProvider : undefined);
+    if (!provider) {
+      return {
+        provider: 'none',
+        availableUpgrades: [],
+        upgradeInProgress: false,
+        message: `Add ${snapshot.cluster} under istioMesh.aks.clusters in app-config to see the upgrades Azure offers it.`,
+      };
+    }
+    try {
+      const info = await provider.getUpgradeInfo(snapshot.cluster, {
+        installedRevisions: snapshot.controlPlane.revisions.map(r => r.revision),
+      });
+      return { provider: provider.id, ...info };
+    } catch (error) {
+      const e = error as Error;
+      return {
+        provider: provider.id,
+        availableUpgrades: [],
+        upgradeInProgress: false,
+        error: { name: e.name ?? 'Error', message: e.message },
+      };
+    }
   }
 
   async getOverview(credentials: BackstageCredentials): Promise<OverviewResponse> {

@@ -9,6 +9,7 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import Grid from '@material-ui/core/Grid';
+import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
 import { GatewayStatus, NamespaceMeshSummary } from '@mesh-portal/plugin-istio-mesh-common';
@@ -93,6 +94,27 @@ export function ClusterPage() {
               ]}
               data={value.controlPlane.revisions}
             />
+          </InfoCard>
+        </Grid>
+        <Grid item xs={12}>
+          <InfoCard title="Upgrades">
+            {value.upgrades.error ? (
+              <Alert severity="error">{value.upgrades.error.message}</Alert>
+            ) : (
+              <>
+                <Typography variant="body2" paragraph>
+                  {value.upgrades.availableUpgrades.length > 0
+                    ? `Offered: ${value.upgrades.availableUpgrades.join(', ')}`
+                    : 'No upgrade offered.'}
+                  {value.upgrades.source ? ` (source: ${value.upgrades.source === 'arm' ? 'Azure Resource Manager' : 'installed revisions'})` : ''}
+                </Typography>
+                {value.upgrades.message && (
+                  <Typography variant="body2" color="textSecondary">
+                    {value.upgrades.message}
+                  </Typography>
+                )}
+              </>
+            )}
           </InfoCard>
         </Grid>
         <Grid item xs={12}>
