@@ -11,4 +11,5 @@ export * from './controlPlane';
 export * from './permissions';
 export * from './labelSelector';
 export * from './health';
+export * from './upgrade';
 export * from './api';
