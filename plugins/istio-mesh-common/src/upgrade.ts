@@ -164,6 +164,19 @@ export function canMigrateNamespace(
   return allow;
 }
 
+/** Namespaces whose label or running sidecars still use `revision`, in plain words. */
+function namespacesUsing(obs: UpgradeObservation, revision: string): string[] {
+  return obs.namespaces
+    .filter(ns => ns.revision === revision || (ns.podsByRevision[revision] ?? 0) > 0)
+    .map(ns => {
+      const pods = ns.podsByRevision[revision] ?? 0;
+      return ns.revision === revision
+        ? `${ns.name} is labelled for ${revision}`
+        : `${ns.name} has ${pods} pod${pods === 1 ? '' : 's'} still on ${revision}`;
+    })
+    .sort();
+}
+
 /**
  * May the old control plane be removed? Not while any namespace label or running sidecar
  * still uses it: those workloads would silently drop out of the mesh.
@@ -172,15 +185,7 @@ export function canComplete(obs: UpgradeObservation, run: UpgradeRunRef): Verdic
   const state = deriveUpgradeState(obs, run);
   if (state.phase === 'Completed') return conflict('The upgrade is already complete.');
   if (state.phase === 'RolledBack') return conflict('The upgrade was rolled back.');
-  const blockers = obs.namespaces
-    .filter(ns => ns.revision === run.from || (ns.podsByRevision[run.from] ?? 0) > 0)
-    .map(ns => {
-      const pods = ns.podsByRevision[run.from] ?? 0;
-      return ns.revision === run.from
-        ? `${ns.name} is labelled for ${run.from}`
-        : `${ns.name} has ${pods} pod${pods === 1 ? '' : 's'} still on ${run.from}`;
-    })
-    .sort();
+  const blockers = namespacesUsing(obs, run.from);
   if (blockers.length > 0) {
     return conflict(
       `Completing would remove ${run.from} while workloads still use it; migrate these namespaces first.`,
@@ -195,15 +200,7 @@ export function canRollback(obs: UpgradeObservation, run: UpgradeRunRef): Verdic
   const state = deriveUpgradeState(obs, run);
   if (state.phase === 'Completed') return conflict(`The upgrade is complete; ${run.from} is gone, so there is nothing to roll back to.`);
   if (state.phase === 'RolledBack') return conflict('The upgrade is already rolled back.');
-  const blockers = obs.namespaces
-    .filter(ns => ns.revision === run.to || (ns.podsByRevision[run.to] ?? 0) > 0)
-    .map(ns => {
-      const pods = ns.podsByRevision[run.to] ?? 0;
-      return ns.revision === run.to
-        ? `${ns.name} is labelled for ${run.to}`
-        : `${ns.name} has ${pods} pod${pods === 1 ? '' : 's'} still on ${run.to}`;
-    })
-    .sort();
+  const blockers = namespacesUsing(obs, run.to);
   if (blockers.length > 0) {
     return conflict(
       `Rolling back would remove ${run.to} while workloads still use it; move these namespaces back to ${run.from} first.`,

@@ -1,21 +1,11 @@
 import { InfoCard, Progress, ResponseErrorPanel } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
-import { getCompoundEntityRef } from '@backstage/catalog-model';
-import { useEntity } from '@backstage/plugin-catalog-react';
+import { useEntityMeshStatus } from '../../hooks/useEntityMeshStatus';
 import Typography from '@material-ui/core/Typography';
-import useAsync from 'react-use/esm/useAsync';
-import { istioMeshApiRef } from '../../api/IstioMeshApi';
 import { describePhase } from '../EntityServiceMeshContent/describe';
 
 /** The entity's mesh at a glance, for its Overview tab. */
 export function EntityMeshCard() {
-  const { entity } = useEntity();
-  const api = useApi(istioMeshApiRef);
-  const ref = getCompoundEntityRef(entity);
-  const { value, loading, error } = useAsync(
-    () => api.getEntityMeshStatus(ref),
-    [api, ref.kind, ref.namespace, ref.name],
-  );
+  const { value, loading, error } = useEntityMeshStatus();
   return (
     <InfoCard title="Service mesh" deepLink={{ title: 'Open the Service Mesh tab', link: 'service-mesh' }}>
       {loading && <Progress />}

@@ -5,23 +5,13 @@ import {
 } from '@backstage/core-components';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
-import { useApi } from '@backstage/core-plugin-api';
-import { getCompoundEntityRef } from '@backstage/catalog-model';
-import { useEntity } from '@backstage/plugin-catalog-react';
 import Grid from '@material-ui/core/Grid';
-import useAsync from 'react-use/esm/useAsync';
-import { istioMeshApiRef } from '../../api/IstioMeshApi';
+import { useEntityMeshStatus } from '../../hooks/useEntityMeshStatus';
 import { ClusterMeshCard } from './ClusterMeshCard';
 
 /** The entity's "Service Mesh" tab. */
 export function EntityServiceMeshContent() {
-  const { entity } = useEntity();
-  const api = useApi(istioMeshApiRef);
-  const ref = getCompoundEntityRef(entity);
-  const { value, loading, error } = useAsync(
-    () => api.getEntityMeshStatus(ref),
-    [api, ref.kind, ref.namespace, ref.name],
-  );
+  const { entity, value, loading, error } = useEntityMeshStatus();
 
   if (loading) return <Progress />;
   if (error) return <ResponseErrorPanel error={error} />;
