@@ -18,7 +18,8 @@ export interface Proc {
 
 const running = new Set<Proc>();
 
-export const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+export const sleep = (ms: number) =>
+  new Promise(resolve => setTimeout(resolve, ms));
 
 export function startNode(
   name: string,
@@ -75,6 +76,8 @@ export async function stopAll(): Promise<void> {
 }
 
 let installed = false;
+/** Set once a signal asked the bench to stop (errors that follow are its consequence). */
+export let interrupted = false;
 /** Stops every child on exit, on SIGINT/SIGTERM/SIGHUP and on an uncaught error. */
 export function installCleanup() {
   if (installed) return;
@@ -84,6 +87,7 @@ export function installCleanup() {
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
+      interrupted = true;
       process.stderr.write(`\n${signal}: stopping the bench's processes\n`);
       stopAll().finally(() => process.exit(130));
     });

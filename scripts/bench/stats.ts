@@ -39,7 +39,8 @@ export function median(values: number[]): number {
 export function summarize(samples: Sample[]): Summary {
   const ms = samples.map(s => s.ms);
   const sorted = [...ms].sort((a, b) => a - b);
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  const mean = (xs: number[]) =>
+    xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
   return {
     n: samples.length,
     medianMs: round(median(ms)),
@@ -71,12 +72,24 @@ export function fmtBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
-export function table(header: string[], rows: string[][], rightAligned: boolean[] = []): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)));
+export function table(
+  header: string[],
+  rows: string[][],
+  rightAligned: boolean[] = [],
+): string {
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)),
+  );
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (rightAligned[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .map((c, i) =>
+        rightAligned[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]),
+      )
       .join('  ')
       .trimEnd();
-  return [line(header), line(widths.map(w => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return [
+    line(header),
+    line(widths.map(w => '-'.repeat(w))),
+    ...rows.map(line),
+  ].join('\n');
 }

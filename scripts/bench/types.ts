@@ -21,6 +21,14 @@ export interface SandboxInfo {
   pid: number;
   buildMs: number;
   clusters: Array<{ name: string; token: string; url: string }>;
+  /** The sandbox's ARM (over TLS) and the clusters it serves as AKS managed clusters. */
+  arm?: {
+    endpoint: string;
+    caFile: string;
+    subscriptionId: string;
+    resourceGroup: string;
+    clusters: string[];
+  };
   pods: number;
   objects: number;
   /** Distinct `backstage.io/kubernetes-id` labels, most pods first. */

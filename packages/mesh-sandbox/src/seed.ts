@@ -128,7 +128,13 @@ function seedDeployment(store: ClusterStore, w: WorkloadSpec) {
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: w.name, uid: deployment.metadata.uid, controller: true, blockOwnerDeletion: true }],
       creationTimestamp: started,
     },
-    spec: { replicas: w.replicas, selector: { matchLabels: { app: w.name, 'pod-template-hash': templateHash } }, template },
+    // As the Deployment controller does, the ReplicaSet's template carries the hash label,
+    // so pods it creates later (scale-up, replacement) carry it too.
+    spec: {
+      replicas: w.replicas,
+      selector: { matchLabels: { app: w.name, 'pod-template-hash': templateHash } },
+      template: { ...template, metadata: { labels: { ...labels, 'pod-template-hash': templateHash } } },
+    },
     status: { replicas: w.replicas, readyReplicas: w.replicas, availableReplicas: w.replicas, fullyLabeledReplicas: w.replicas, observedGeneration: 1 },
   });
   const nodes = nodeNames(store);

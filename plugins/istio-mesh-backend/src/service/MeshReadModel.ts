@@ -10,6 +10,7 @@ import {
   ClustersResponse,
   GatewayStatus,
   ISTIO_LABELS,
+  LabelRequirement,
   NamespaceMeshSummary,
   OverviewResponse,
   OverviewRow,
@@ -94,7 +95,11 @@ export class MeshReadModel {
       this.kubernetesEntities(credentials),
     ]);
     const rows: OverviewRow[] = [];
-    const analyzed = results.flatMap(r => ('snapshot' in r ? [{ snapshot: r.snapshot, ...analyze(r.snapshot) }] : []));
+    const analyzed = results.flatMap(r => {
+      if (!('snapshot' in r)) return [];
+      const analysis = analyze(r.snapshot);
+      return [{ snapshot: r.snapshot, ...analysis, namespaceByName: new Map(analysis.namespaces.map(n => [n.name, n])) }];
+    });
     for (const entity of entities) {
       const selector = entityWorkloadSelector(entity);
       if (!selector) continue;
@@ -104,16 +109,18 @@ export class MeshReadModel {
       } catch {
         continue; // an entity with a malformed selector shows on its own page, with the error
       }
-      for (const { snapshot, summary, namespaces } of analyzed) {
+      for (const { snapshot, summary, namespaceByName } of analyzed) {
         if (selector.cluster && selector.cluster !== snapshot.cluster) continue;
         const byNamespace = new Map<string, PodSummary[]>();
-        for (const pod of snapshot.pods) {
+        for (const pod of candidatePods(snapshot, requirements)) {
           if (selector.namespace && pod.namespace !== selector.namespace) continue;
           if (!matchesLabelSelector(requirements, pod.labels)) continue;
-          byNamespace.set(pod.namespace, [...(byNamespace.get(pod.namespace) ?? []), pod]);
+          const list = byNamespace.get(pod.namespace);
+          if (list) list.push(pod);
+          else byNamespace.set(pod.namespace, [pod]);
         }
         for (const [kubernetesNamespace, pods] of byNamespace) {
-          const ns = namespaces.find(n => n.name === kubernetesNamespace);
+          const ns = namespaceByName.get(kubernetesNamespace);
           const meshed = !!ns?.targetRevision || pods.some(p => p.sidecar.injected);
           if (!meshed) continue;
           rows.push({
@@ -158,12 +165,63 @@ export class MeshReadModel {
   }
 }
 
+interface Analysis {
+  summary: ClusterSummary;
+  namespaces: NamespaceMeshSummary[];
+}
+
+// Snapshots are immutable and replaced on refresh, so what is derived from one is
+// computed once and dropped with it.
+const analyses = new WeakMap<ClusterSnapshot, Analysis>();
+const podIndexes = new WeakMap<ClusterSnapshot, Map<string, Map<string, PodSummary[]>>>();
+
 /** Namespace and cluster verdicts from one snapshot. */
-function analyze(snapshot: ClusterSnapshot): { summary: ClusterSummary; namespaces: NamespaceMeshSummary[] } {
+function analyze(snapshot: ClusterSnapshot): Analysis {
+  let analysis = analyses.get(snapshot);
+  if (!analysis) {
+    analysis = computeAnalysis(snapshot);
+    analyses.set(snapshot, analysis);
+  }
+  return analysis;
+}
+
+/**
+ * The pods a selector can match: with an equality requirement (the usual
+ * `backstage.io/kubernetes-id=<id>`), only the pods carrying that label value, from an
+ * index built once per snapshot and label key; otherwise every pod.
+ */
+function candidatePods(snapshot: ClusterSnapshot, requirements: LabelRequirement[]): PodSummary[] {
+  const eq = requirements.find(
+    (r): r is { op: 'eq'; key: string; value: string } => r.op === 'eq',
+  );
+  if (!eq) return snapshot.pods;
+  let byKey = podIndexes.get(snapshot);
+  if (!byKey) {
+    byKey = new Map();
+    podIndexes.set(snapshot, byKey);
+  }
+  let byValue = byKey.get(eq.key);
+  if (!byValue) {
+    byValue = new Map();
+    for (const pod of snapshot.pods) {
+      const value = pod.labels[eq.key];
+      if (value === undefined) continue;
+      const list = byValue.get(value);
+      if (list) list.push(pod);
+      else byValue.set(value, [pod]);
+    }
+    byKey.set(eq.key, byValue);
+  }
+  return byValue.get(eq.value) ?? [];
+}
+
+function computeAnalysis(snapshot: ClusterSnapshot): Analysis {
   const revisions = snapshot.controlPlane.revisions.map(r => r.revision);
   const podsByNamespace = new Map<string, PodSummary[]>();
   for (const pod of snapshot.pods) {
-    podsByNamespace.set(pod.namespace, [...(podsByNamespace.get(pod.namespace) ?? []), pod]);
+    const list = podsByNamespace.get(pod.namespace);
+    if (list) list.push(pod);
+    else podsByNamespace.set(pod.namespace, [pod]);
   }
   const workloadsByNamespace = new Map<string, number>();
   for (const w of snapshot.workloads) {
