@@ -15,6 +15,9 @@ import { KubernetesBackendClusterGateway } from './service/ClusterGateway';
 import { DefaultMeshInspector } from './service/MeshInspector';
 import { ClusterSnapshots } from './service/ClusterSnapshots';
 import { MeshReadModel } from './service/MeshReadModel';
+import { UpgradePermissions } from './upgrade/permissions';
+import { readUpgradeSettings, UpgradeService } from './upgrade/UpgradeService';
+import { UpgradeStore } from './upgrade/UpgradeStore';
 
 /**
  * The Istio mesh backend plugin: mesh status of catalog entities and clusters, read
@@ -42,8 +45,26 @@ export const istioMeshPlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         catalog: catalogServiceRef,
         config: coreServices.rootConfig,
+        database: coreServices.database,
+        scheduler: coreServices.scheduler,
+        auditor: coreServices.auditor,
+        lifecycle: coreServices.lifecycle,
       },
-      async init({ httpRouter, httpAuth, auth, discovery, logger, permissions, permissionsRegistry, catalog, config }) {
+      async init({
+        httpRouter,
+        httpAuth,
+        auth,
+        discovery,
+        logger,
+        permissions,
+        permissionsRegistry,
+        catalog,
+        config,
+        database,
+        scheduler,
+        auditor,
+        lifecycle,
+      }) {
         permissionsRegistry.addPermissions(istioMeshPermissions);
         const gateway = KubernetesBackendClusterGateway.create({ discovery, auth });
         const inspector = DefaultMeshInspector.create({ gateway, logger });
@@ -55,14 +76,46 @@ export const istioMeshPlugin = createBackendPlugin({
             : undefined,
         });
         const aks = AksControlPlaneProvider.fromConfig(config);
-        const readModel = new MeshReadModel(
+        const providers = [...moduleProviders, ...(aks ? [aks] : [])];
+        const upstreamProvider = new UpstreamIstioControlPlaneProvider();
+        const readModel = new MeshReadModel(snapshots, catalog, providers, upstreamProvider);
+
+        // Canary upgrades: persisted runs and steps, resumed by whichever replica runs the task.
+        const upgrades = new UpgradeService({
+          store: await UpgradeStore.create({ database }),
+          gateway,
           snapshots,
-          catalog,
-          [...moduleProviders, ...(aks ? [aks] : [])],
-          new UpstreamIstioControlPlaneProvider(),
-        );
+          providers,
+          upstreamProvider,
+          auth,
+          logger: logger.child({ component: 'upgrades' }),
+          settings: readUpgradeSettings(config),
+        });
+        lifecycle.addShutdownHook(() => upgrades.stop());
+        const resumeSeconds = config.getOptionalNumber('istioMesh.upgrades.resumeIntervalSeconds') ?? 30;
+        await scheduler.scheduleTask({
+          id: 'istio-mesh-resume-upgrades',
+          scope: 'global',
+          frequency: { seconds: resumeSeconds },
+          timeout: { minutes: 1 },
+          fn: async () => {
+            await upgrades.resumeUnfinished();
+          },
+        });
+
         httpRouter.use(
-          await createRouter({ httpAuth, permissions, catalog, inspector, readModel }),
+          await createRouter({
+            httpAuth,
+            permissions,
+            catalog,
+            inspector,
+            readModel,
+            upgrades: {
+              auditor,
+              upgrades,
+              permissions: new UpgradePermissions(permissions, catalog, snapshots, auth),
+            },
+          }),
         );
       },
     });

@@ -15,6 +15,7 @@ import Router from 'express-promise-router';
 import { z } from 'zod';
 import { MeshInspector } from './service/MeshInspector';
 import { MeshReadModel } from './service/MeshReadModel';
+import { createUpgradeRouter, UpgradeRouterOptions } from './upgrade/routes';
 
 const entityNamePart = z
   .string()
@@ -51,10 +52,12 @@ export interface RouterOptions {
   catalog: CatalogService;
   inspector: MeshInspector;
   readModel: MeshReadModel;
+  /** The upgrade endpoints, when the plugin has a database (see docs/upgrades.md). */
+  upgrades?: Omit<UpgradeRouterOptions, 'httpAuth'>;
 }
 
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
-  const { httpAuth, permissions, catalog, inspector, readModel } = options;
+  const { httpAuth, permissions, catalog, inspector, readModel, upgrades } = options;
   const router = Router();
   router.use(express.json({ limit: '256kb' }));
 
@@ -100,6 +103,10 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const credentials = await authorizeRead(req);
     res.json(await readModel.getOverview(credentials));
   });
+
+  if (upgrades) {
+    router.use(createUpgradeRouter({ httpAuth, ...upgrades }));
+  }
 
   return router;
 }

@@ -5,6 +5,7 @@
 import type { ControlPlaneRevisionStatus, ObservedUpgradePhase } from './controlPlane';
 import type { MeshProvider, NamespaceInjection, PodMeshState } from './injection';
 import type { MeshHealth } from './health';
+import type { UpgradePhase } from './upgrade';
 
 export interface PodMeshStatus {
   name: string;
@@ -156,4 +157,111 @@ export interface OverviewResponse {
   rows: OverviewRow[];
   clusters: ClusterSummary[];
   errors: ClusterError[];
+}
+
+/** What an upgrade step did: the actions of the canary upgrade flow. */
+export type UpgradeAction =
+  /** Ask the platform for `[from, to]` (AKS: ARM). */
+  | 'start'
+  /** Take over a canary that was started outside the portal (or, upstream, installed with helm/istioctl). */
+  | 'adopt'
+  /** Relabel one namespace and restart its workloads. */
+  | 'migrate'
+  /** Remove `from` (AKS: ARM `[to]`); upstream: verify and record. */
+  | 'complete'
+  /** Move namespaces back to `from`, then remove `to` (AKS: ARM `[from]`). */
+  | 'rollback';
+
+export type UpgradeStepOutcome = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** One entry of an upgrade's step log. */
+export interface UpgradeStep {
+  id: number;
+  action: UpgradeAction;
+  /** The namespace, for `migrate`. */
+  namespace?: string;
+  /** The revision the step moves to (`migrate`, `rollback`). */
+  targetRevision?: string;
+  /** Who asked for it: a user entity ref, or the service that acted. */
+  actor: string;
+  outcome: UpgradeStepOutcome;
+  /** What happened, in plain words; the error when it failed. */
+  message?: string;
+  /** Workloads this step restarted, e.g. `Deployment/payments-api`. */
+  restartedWorkloads?: string[];
+  startedAt: string;
+  finishedAt?: string;
+}
+
+/** A namespace's place in an upgrade, derived from the cluster and the step log. */
+export type NamespaceMigrationState =
+  /** Still labelled for, or running pods of, the old revision. */
+  | 'pending'
+  /** A migrate (or rollback) step is moving it now. */
+  | 'migrating'
+  /** Labelled for the new revision and no pod runs the old one. */
+  | 'migrated'
+  /** Its last migrate step failed; migrate it again to retry. */
+  | 'failed';
+
+export interface UpgradeNamespaceStatus {
+  name: string;
+  /** The revision the namespace's label injects now (after tags). */
+  revision?: string;
+  /** Running pods per sidecar revision. */
+  podsByRevision: Record<string, number>;
+  state: NamespaceMigrationState;
+  /** The id of the last step that touched it. */
+  lastStepId?: number;
+}
+
+/**
+ * The run's lifecycle: `in-progress` while a step runs, `waiting` for the next action,
+ * `failed` when the last step failed (retry it, or roll back), and the two ends.
+ */
+export type UpgradeRunStatus = 'in-progress' | 'waiting' | 'failed' | 'completed' | 'rolled-back';
+
+/** Whether an action is allowed now, and if not why (the state machine's verdict). */
+export interface UpgradeGuard {
+  allowed: boolean;
+  reason?: string;
+  blockers?: string[];
+}
+
+/** `GET /v1/clusters/:cluster/upgrade`: the current or last upgrade of a cluster. */
+export interface UpgradeRun {
+  id: string;
+  cluster: string;
+  /** The control-plane provider (`aks`, `istio`, a module's id). */
+  provider: string;
+  from: string;
+  to: string;
+  /** Derived now from the cluster (and the run's from/to), never stored. */
+  phase: UpgradePhase;
+  status: UpgradeRunStatus;
+  /** Control-plane revisions the cluster runs now. */
+  installedRevisions: string[];
+  /** What the platform reports about the last revision change, where it manages them (AKS). */
+  platform?: {
+    revisions: string[];
+    state: 'running' | 'succeeded' | 'failed';
+    message?: string;
+    error?: { name: string; message: string };
+  };
+  pendingNamespaces: string[];
+  migratedNamespaces: string[];
+  namespaces: UpgradeNamespaceStatus[];
+  /** Whether complete and rollback would be accepted now. */
+  guards: { complete: UpgradeGuard; rollback: UpgradeGuard };
+  /** The step log, oldest first. */
+  steps: UpgradeStep[];
+  startedBy: string;
+  startedAt: string;
+  finishedAt?: string;
+}
+
+/** The answer to an upgrade action (202): the run as it stands and the step it recorded. */
+export interface UpgradeActionResponse {
+  run: UpgradeRun;
+  step: UpgradeStep;
 }

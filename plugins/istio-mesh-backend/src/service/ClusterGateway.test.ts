@@ -2,9 +2,9 @@ import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { KubernetesBackendClusterGateway } from './ClusterGateway';
 
 function gatewayWith(responses: Array<{ status: number; body: unknown }>) {
-  const calls: Array<{ url: string; headers: Record<string, string> }> = [];
+  const calls: Array<{ url: string; headers: Record<string, string>; method?: string; body?: string }> = [];
   const fetchFn = jest.fn(async (url: string, init?: RequestInit) => {
-    calls.push({ url, headers: init?.headers as Record<string, string> });
+    calls.push({ url, headers: init?.headers as Record<string, string>, method: init?.method, body: init?.body as string | undefined });
     const next = responses.shift()!;
     return new Response(JSON.stringify(next.body), { status: next.status });
   });
@@ -55,5 +55,38 @@ describe('KubernetesBackendClusterGateway', () => {
     await expect(gateway.listClusters(mockCredentials.user())).rejects.toThrow(
       'the Kubernetes backend answered 502: bad gateway',
     );
+  });
+
+  it('writes with the patch content type Kubernetes expects, on behalf of the caller', async () => {
+    const { gateway, calls } = gatewayWith([
+      { status: 200, body: { kind: 'Namespace' } },
+      { status: 200, body: { kind: 'Deployment' } },
+      { status: 201, body: { kind: 'ConfigMap' } },
+      { status: 200, body: { kind: 'Status' } },
+    ]);
+    const user = mockCredentials.user('user:default/alice');
+    await gateway.patch('aks-dev', '/api/v1/namespaces/payments', { metadata: { labels: { 'istio-injection': null } } }, 'merge', user);
+    await gateway.patch('aks-dev', '/apis/apps/v1/namespaces/payments/deployments/api', { spec: {} }, 'strategic', user);
+    await gateway.create('aks-dev', '/api/v1/namespaces/aks-istio-system/configmaps', { metadata: { name: 'x' } }, user);
+    await gateway.delete('aks-dev', '/api/v1/namespaces/aks-istio-system/configmaps/x', user);
+    expect(calls.map(c => [c.method, c.url.replace('http://backstage/api/kubernetes', ''), c.headers['Content-Type']])).toEqual([
+      ['PATCH', '/proxy/api/v1/namespaces/payments', 'application/merge-patch+json'],
+      ['PATCH', '/proxy/apis/apps/v1/namespaces/payments/deployments/api', 'application/strategic-merge-patch+json'],
+      ['POST', '/proxy/api/v1/namespaces/aks-istio-system/configmaps', 'application/json'],
+      ['DELETE', '/proxy/api/v1/namespaces/aks-istio-system/configmaps/x', undefined],
+    ]);
+    expect(JSON.parse(calls[0].body!)).toEqual({ metadata: { labels: { 'istio-injection': null } } });
+    expect(calls.every(c => c.headers['Backstage-Kubernetes-Cluster'] === 'aks-dev')).toBe(true);
+    // The token is minted on behalf of the caller, for the Kubernetes backend.
+    const token = calls[0].headers.Authorization.replace(/^Bearer /, '');
+    expect(JSON.parse(token.replace(/^mock-service-token:/, ''))).toMatchObject({ obo: expect.stringContaining('user:default/alice'), target: 'kubernetes' });
+  });
+
+  it('maps 409 (AlreadyExists, conflict) to a ConflictError', async () => {
+    const { gateway } = gatewayWith([{ status: 409, body: { kind: 'Status', reason: 'AlreadyExists', message: 'configmaps "x" already exists' } }]);
+    await expect(gateway.create('aks-dev', '/api/v1/namespaces/a/configmaps', {}, mockCredentials.user())).rejects.toMatchObject({
+      name: 'ConflictError',
+      message: `cluster 'aks-dev': configmaps "x" already exists`,
+    });
   });
 });

@@ -4,6 +4,7 @@ import {
   DiscoveryService,
 } from '@backstage/backend-plugin-api';
 import {
+  ConflictError,
   NotAllowedError,
   NotFoundError,
   ServiceUnavailableError,
@@ -26,6 +27,17 @@ export interface ListOptions {
 }
 
 /**
+ * How a PATCH body is read: JSON merge patch (RFC 7386, `null` deletes a key) or
+ * Kubernetes' strategic merge patch (merges lists by key, e.g. containers by name).
+ */
+export type PatchType = 'merge' | 'strategic';
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+};
+
+/**
  * The only door to the clusters. Every call goes through Backstage's Kubernetes backend
  * (its configured clusters and auth) on behalf of the calling user, so the mesh plugin
  * never holds cluster credentials of its own.
@@ -39,6 +51,20 @@ export interface ClusterGateway {
     credentials: BackstageCredentials,
     options?: ListOptions,
   ): Promise<T[]>;
+  /** Reads one object (e.g. `/api/v1/namespaces/x/configmaps/y`); 404 is a NotFoundError. */
+  get<T>(cluster: string, path: string, credentials: BackstageCredentials): Promise<T>;
+  /** Creates an object in a collection; an existing name is a ConflictError (409 AlreadyExists). */
+  create<T>(cluster: string, collectionPath: string, body: object, credentials: BackstageCredentials): Promise<T>;
+  /** Patches one object. */
+  patch<T>(
+    cluster: string,
+    path: string,
+    patch: object,
+    type: PatchType,
+    credentials: BackstageCredentials,
+  ): Promise<T>;
+  /** Deletes one object; 404 is a NotFoundError. */
+  delete(cluster: string, path: string, credentials: BackstageCredentials): Promise<void>;
 }
 
 const DEFAULT_PAGE_SIZE = 500;
@@ -98,11 +124,52 @@ export class KubernetesBackendClusterGateway implements ClusterGateway {
     return items;
   }
 
+  async get<T>(cluster: string, path: string, credentials: BackstageCredentials): Promise<T> {
+    return this.request<T>(`/proxy${path}`, credentials, `cluster '${cluster}'`, { [HEADER_CLUSTER]: cluster });
+  }
+
+  async create<T>(cluster: string, collectionPath: string, body: object, credentials: BackstageCredentials): Promise<T> {
+    return this.request<T>(
+      `/proxy${collectionPath}`,
+      credentials,
+      `cluster '${cluster}'`,
+      { [HEADER_CLUSTER]: cluster, 'Content-Type': 'application/json' },
+      { method: 'POST', body: JSON.stringify(body) },
+    );
+  }
+
+  async patch<T>(
+    cluster: string,
+    path: string,
+    patch: object,
+    type: PatchType,
+    credentials: BackstageCredentials,
+  ): Promise<T> {
+    return this.request<T>(
+      `/proxy${path}`,
+      credentials,
+      `cluster '${cluster}'`,
+      { [HEADER_CLUSTER]: cluster, 'Content-Type': PATCH_CONTENT_TYPES[type] },
+      { method: 'PATCH', body: JSON.stringify(patch) },
+    );
+  }
+
+  async delete(cluster: string, path: string, credentials: BackstageCredentials): Promise<void> {
+    await this.request<unknown>(
+      `/proxy${path}`,
+      credentials,
+      `cluster '${cluster}'`,
+      { [HEADER_CLUSTER]: cluster },
+      { method: 'DELETE' },
+    );
+  }
+
   private async request<T>(
     path: string,
     credentials: BackstageCredentials,
     target: string,
     headers: Record<string, string> = {},
+    init: { method?: string; body?: string } = {},
   ): Promise<T> {
     const baseUrl = await this.discovery.getBaseUrl('kubernetes');
     // A fresh token per request: it is minted on behalf of the caller and short-lived.
@@ -113,6 +180,7 @@ export class KubernetesBackendClusterGateway implements ClusterGateway {
     let response: Response;
     try {
       response = await this.fetchFn(`${baseUrl}${path}`, {
+        ...init,
         headers: { ...headers, Authorization: `Bearer ${token}` },
       });
     } catch (error) {
@@ -129,6 +197,9 @@ export class KubernetesBackendClusterGateway implements ClusterGateway {
     }
     if (response.status === 404) {
       throw new NotFoundError(`${target}: ${message}`);
+    }
+    if (response.status === 409) {
+      throw new ConflictError(`${target}: ${message}`);
     }
     throw new ServiceUnavailableError(
       `${target} answered ${response.status}: ${message}`,

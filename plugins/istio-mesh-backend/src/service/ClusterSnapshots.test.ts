@@ -18,6 +18,18 @@ function fakeGateway(clusters: string[], failing: string[] = []) {
       options.onPage?.(items);
       return (options.discardItems ? [] : items) as T[];
     },
+    get: async () => {
+      throw new Error('not used');
+    },
+    create: async () => {
+      throw new Error('not used');
+    },
+    patch: async () => {
+      throw new Error('not used');
+    },
+    delete: async () => {
+      throw new Error('not used');
+    },
   };
   return { gateway, calls, release: () => release() };
 }
@@ -70,5 +82,27 @@ describe('ClusterSnapshots', () => {
     await snapshots.getAll(mockCredentials.user());
     expect(calls.filter(c => c.startsWith('a/'))).toHaveLength(7);
     expect(calls.filter(c => c.startsWith('b/'))).toHaveLength(14);
+  });
+
+  it('reads anew after invalidate() or with maxAgeMs 0, and never caches a refresh that started before a write', async () => {
+    const { gateway, calls, release } = fakeGateway(['a']);
+    release();
+    const snapshots = new ClusterSnapshots({ gateway, logger: mockServices.logger.mock(), ttlMs: 60_000, now: () => 0 });
+    const credentials = mockCredentials.user();
+    const podReads = () => calls.filter(c => c === 'a/api/v1/pods').length;
+    await snapshots.get('a', credentials);
+    await snapshots.get('a', credentials);
+    expect(podReads()).toBe(1);
+    await snapshots.get('a', credentials, { maxAgeMs: 0 });
+    expect(podReads()).toBe(2);
+    snapshots.invalidate('a');
+    await snapshots.get('a', credentials);
+    expect(podReads()).toBe(3);
+    // A refresh in flight when the cluster is invalidated is not cached.
+    const before = snapshots.get('a', credentials, { maxAgeMs: 0 });
+    snapshots.invalidate('a');
+    await before;
+    await snapshots.get('a', credentials);
+    expect(podReads()).toBe(5);
   });
 });

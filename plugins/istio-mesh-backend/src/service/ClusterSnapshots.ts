@@ -89,7 +89,9 @@ const GATEWAY_NAMESPACES = new Set(['aks-istio-ingress', 'aks-istio-egress', 'is
  */
 export class ClusterSnapshots {
   private readonly cache = new Map<string, { at: number; snapshot: ClusterSnapshot }>();
-  private readonly inFlight = new Map<string, Promise<ClusterSnapshot>>();
+  private readonly inFlight = new Map<string, { generation: number; refresh: Promise<ClusterSnapshot> }>();
+  /** Bumped by invalidate(): a refresh that started before a write never serves after it. */
+  private readonly generations = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly concurrency: number;
   private readonly now: () => number;
@@ -104,19 +106,44 @@ export class ClusterSnapshots {
     return this.options.gateway.listClusters(credentials);
   }
 
-  async get(cluster: string, credentials: BackstageCredentials): Promise<ClusterSnapshot> {
+  /**
+   * The cluster's snapshot, from the cache when it is younger than `maxAgeMs` (default:
+   * the TTL). `maxAgeMs: 0` reads the cluster anew, as the guards of writes do; other
+   * readers share a refresh in flight unless a write invalidated the cluster since.
+   */
+  async get(
+    cluster: string,
+    credentials: BackstageCredentials,
+    options: { maxAgeMs?: number } = {},
+  ): Promise<ClusterSnapshot> {
+    const maxAgeMs = options.maxAgeMs ?? this.ttlMs;
     const cached = this.cache.get(cluster);
-    if (cached && this.now() - cached.at < this.ttlMs) return cached.snapshot;
+    if (cached && this.now() - cached.at < Math.min(maxAgeMs, this.ttlMs)) return cached.snapshot;
+    const generation = this.generations.get(cluster) ?? 0;
     const running = this.inFlight.get(cluster);
-    if (running) return running;
+    if (running && running.generation === generation && maxAgeMs > 0) return running.refresh;
     const refresh = this.fetch(cluster, credentials)
       .then(snapshot => {
-        this.cache.set(cluster, { at: this.now(), snapshot });
+        if ((this.generations.get(cluster) ?? 0) === generation) {
+          this.cache.set(cluster, { at: this.now(), snapshot });
+        }
         return snapshot;
       })
-      .finally(() => this.inFlight.delete(cluster));
-    this.inFlight.set(cluster, refresh);
+      .finally(() => {
+        if (this.inFlight.get(cluster)?.refresh === refresh) this.inFlight.delete(cluster);
+      });
+    this.inFlight.set(cluster, { generation, refresh });
     return refresh;
+  }
+
+  /**
+   * Forgets a cluster's snapshot after this replica changed the cluster (an upgrade
+   * step), so the next read shows the change instead of a copy up to a TTL old.
+   */
+  invalidate(cluster: string): void {
+    this.generations.set(cluster, (this.generations.get(cluster) ?? 0) + 1);
+    this.cache.delete(cluster);
+    this.inFlight.delete(cluster);
   }
 
   /** Every configured cluster; a failing cluster is reported, never fatal. */
