@@ -21,7 +21,9 @@ export function createSelfSignedCert(options: { commonName?: string; hosts?: str
   const name = seq(set(seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(commonName, 'utf8')))));
   const now = Date.now();
   const serial = randomBytes(16);
-  serial[0] &= 0x7f; // positive INTEGER
+  // A positive INTEGER without a leading zero byte: DER forbids the padding a 0x00 first
+  // byte would need, so the top bit is cleared and the next one set.
+  serial[0] = (serial[0] & 0x7f) | 0x40;
   const tbs = seq(
     tlv(0xa0, integer(Buffer.from([2]))), // version v3
     integer(serial),
