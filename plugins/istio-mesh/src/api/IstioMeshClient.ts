@@ -6,6 +6,8 @@ import {
   ClustersResponse,
   EntityMeshStatus,
   OverviewResponse,
+  UpgradeActionResponse,
+  UpgradeRun,
 } from '@mesh-portal/plugin-istio-mesh-common';
 import { IstioMeshApi } from './IstioMeshApi';
 
@@ -33,9 +35,51 @@ export class IstioMeshClient implements IstioMeshApi {
     return this.get<OverviewResponse>('/v1/overview');
   }
 
-  private async get<T>(path: string): Promise<T> {
+  async getUpgrade(cluster: string): Promise<UpgradeRun | undefined> {
+    const response = await this.request(`/v1/clusters/${encodeURIComponent(cluster)}/upgrade`);
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw await ResponseError.fromResponse(response);
+    return (await response.json()) as UpgradeRun;
+  }
+
+  startUpgrade(cluster: string, targetRevision: string): Promise<UpgradeActionResponse> {
+    return this.post(`/v1/clusters/${encodeURIComponent(cluster)}/upgrade`, { targetRevision });
+  }
+
+  migrateNamespace(cluster: string, namespace: string, targetRevision: string): Promise<UpgradeActionResponse> {
+    return this.post(
+      `/v1/clusters/${encodeURIComponent(cluster)}/namespaces/${encodeURIComponent(namespace)}/migrate`,
+      { targetRevision },
+    );
+  }
+
+  completeUpgrade(cluster: string): Promise<UpgradeActionResponse> {
+    return this.post(`/v1/clusters/${encodeURIComponent(cluster)}/upgrade/complete`, {});
+  }
+
+  rollbackUpgrade(cluster: string): Promise<UpgradeActionResponse> {
+    return this.post(`/v1/clusters/${encodeURIComponent(cluster)}/upgrade/rollback`, {});
+  }
+
+  private async request(path: string, init?: RequestInit): Promise<Response> {
     const baseUrl = await this.deps.discoveryApi.getBaseUrl('istio-mesh');
-    const response = await this.deps.fetchApi.fetch(`${baseUrl}${path}`);
+    return this.deps.fetchApi.fetch(`${baseUrl}${path}`, init);
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    const response = await this.request(path);
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response);
+    }
+    return (await response.json()) as T;
+  }
+
+  private async post<T>(path: string, body: unknown): Promise<T> {
+    const response = await this.request(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
     }

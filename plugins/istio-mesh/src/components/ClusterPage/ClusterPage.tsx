@@ -17,6 +17,7 @@ import { useParams } from 'react-router-dom';
 import useAsync from 'react-use/esm/useAsync';
 import { istioMeshApiRef } from '../../api/IstioMeshApi';
 import { ClusterSummaryCard } from '../common/ClusterSummaryCard';
+import { UpgradePanel } from '../UpgradePanel/UpgradePanel';
 
 const INJECTION_LABEL: Record<NamespaceMeshSummary['injection']['mode'], string> = {
   revision: 'istio.io/rev',
@@ -116,6 +117,9 @@ export function ClusterPage() {
               </>
             )}
           </InfoCard>
+        </Grid>
+        <Grid item xs={12}>
+          <UpgradePanel cluster={value} />
         </Grid>
         <Grid item xs={12}>
           <Table<NamespaceMeshSummary>
