@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The demo portal: the mesh sandbox on :7080, the backend on :7007, the app on :3000.
+# The demo portal: the mesh sandbox on :7080, the backend on :7007, the app on :3000,
+# and, when /usr/bin/prometheus exists, Prometheus on :9090 scraping the sandbox's
+# simulated Istio proxies (docs/metrics.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/processes.sh
@@ -18,6 +20,36 @@ done
 mkdir -p .cache
 start_background mesh-sandbox .cache/mesh-sandbox.log yarn workspace @mesh-portal/mesh-sandbox start
 wait_for_url "http://127.0.0.1:$MESH_SANDBOX_PORT/healthz" 60 mesh-sandbox
+
+# Prometheus (optional): finds every proxy through the sandbox's HTTP service discovery,
+# so pods that appear later (rollouts, scaling) are scraped too. TSDB under .cache/.
+PROMETHEUS_BIN="${PROMETHEUS_BIN:-/usr/bin/prometheus}"
+PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
+if [[ ! -x "$PROMETHEUS_BIN" ]]; then
+  echo "No $PROMETHEUS_BIN: the demo runs without Prometheus (apt-get install prometheus, see docs/metrics.md)." >&2
+elif port_in_use "$PROMETHEUS_PORT"; then
+  echo "Port $PROMETHEUS_PORT is in use (another Prometheus?): not starting the demo's Prometheus." >&2
+else
+  mkdir -p .cache/prometheus
+  cat >.cache/prometheus/prometheus.yml <<YAML
+# Written by scripts/start-demo.sh: the mesh sandbox's simulated Istio proxies.
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+scrape_configs:
+  - job_name: mesh-sandbox
+    http_sd_configs:
+      - url: http://127.0.0.1:$MESH_SANDBOX_PORT/_sandbox/prometheus/targets
+        refresh_interval: 10s
+YAML
+  start_background prometheus .cache/prometheus.log "$PROMETHEUS_BIN" \
+    --config.file=.cache/prometheus/prometheus.yml \
+    --storage.tsdb.path=.cache/prometheus/data \
+    --storage.tsdb.retention.time=2d \
+    --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
+  wait_for_url "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" 30 prometheus
+  echo "Prometheus: http://127.0.0.1:$PROMETHEUS_PORT (Istio metrics of the demo clusters; docs/metrics.md)" >&2
+fi
 
 echo "Starting Backstage: the portal will be on http://localhost:3000 (backend :7007)" >&2
 yarn start

@@ -4,6 +4,9 @@ set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v curl >/dev/null || missing+=(curl)
+# A real Prometheus (2.42 in Debian 12) for packages/mesh-sandbox/src/telemetry/prometheus.test.ts
+# and the demo's metrics (docs/metrics.md). The package's service is not started here.
+[[ -x /usr/bin/prometheus ]] || missing+=(prometheus)
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "system packages present" >&2
   exit 0

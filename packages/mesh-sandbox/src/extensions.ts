@@ -6,6 +6,7 @@ import { armClusterOf, handleArm, isArmPath, parseArmPath, sendArmError } from '
 import { ArmError } from './arm/armErrors';
 import { FaultInjector, FaultInputError, FaultRule, FaultRuleInput } from './faults';
 import { BodyError, readJson, sendJson } from './httpJson';
+import { handleProxyMetrics, handleTrafficAdmin, TelemetryOptions, TrafficSimulator } from './telemetry'; // simulated Istio telemetry
 import type { SandboxCluster } from './server';
 import { createSelfSignedCert } from './tls/selfSignedCert';
 
@@ -23,6 +24,8 @@ export interface SandboxExtensionsOptions {
   arm?: ArmOptions;
   /** Fault rules active from the start. */
   faults?: FaultRuleInput[];
+  /** Simulated traffic and Istio metrics (`src/telemetry/`); default: the demo graph. */
+  telemetry?: TelemetryOptions;
   /** Also serve everything over HTTPS (`port` 0 or omitted: a free port). */
   https?: boolean | { port?: number };
 }
@@ -32,6 +35,8 @@ export interface SandboxExtensions {
   arm: ArmSimulator;
   /** The fault rules; also reachable at `/_sandbox/faults`. */
   faults: FaultInjector;
+  /** Simulated traffic, its spikes and the proxies' metrics; also reachable at `/_sandbox/traffic`. */
+  traffic: TrafficSimulator;
   /** The HTTPS endpoint, when asked for; clients trust `caCertPem`. */
   https?: { url: string; port: number; caCertPem: string };
 }
@@ -56,11 +61,12 @@ export async function installSandboxExtensions(
   const faults = new FaultInjector();
   if (options.faults) faults.addAll(options.faults);
   const arm = new ArmSimulator(clusters, options.arm);
+  const traffic = new TrafficSimulator(clusters, options.telemetry);
 
   const downstream = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   const onRequest: RequestListener = (req, res) => {
-    intercept(req, res, { arm, faults, clusters }).then(
+    intercept(req, res, { arm, faults, clusters, traffic }).then(
       handled => {
         if (!handled) downstream.forEach(l => l.call(server, req, res));
       },
@@ -87,9 +93,10 @@ export async function installSandboxExtensions(
   }
 
   return {
-    api: { arm, faults, ...(httpsApi ? { https: httpsApi } : {}) },
+    api: { arm, faults, traffic, ...(httpsApi ? { https: httpsApi } : {}) },
     close: () => {
       arm.close();
+      traffic.close();
       httpsServer?.closeAllConnections();
       httpsServer?.close();
     },
@@ -100,6 +107,7 @@ interface Context {
   arm: ArmSimulator;
   faults: FaultInjector;
   clusters: Map<string, SandboxCluster>;
+  traffic: TrafficSimulator;
 }
 
 /** Answers admin, faulted and ARM requests; `false` hands the request on to the Kubernetes API. */
@@ -123,7 +131,7 @@ async function intercept(req: http.IncomingMessage, res: http.ServerResponse, ct
     respondWithFault(req, res, decision.terminal, { arm, path, method });
     return true;
   }
-  if (!arm) return false;
+  if (!arm) return handleProxyMetrics(req, res, ctx.traffic, ctx.clusters, path, method); // proxies' /stats/prometheus, else the Kubernetes API
   const route = parseArmPath(path);
   const isClusterWrite = method === 'PUT' && route?.kind === 'cluster' && route.child === undefined;
   await handleArm(ctx.arm, req, res, {
@@ -259,6 +267,7 @@ async function handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, 
   const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
   const fail = (code: number, message: string) => sendJson(res, code, { error: { code, message } });
   try {
+    if (await handleTrafficAdmin(req, res, ctx.traffic, seg, method)) return undefined; // /_sandbox/traffic, /_sandbox/prometheus/targets
     if (seg[1] === 'faults' && seg.length === 2) {
       if (method === 'GET') return sendJson(res, 200, { rules: ctx.faults.list() });
       if (method === 'POST') {

@@ -24,3 +24,8 @@ export type { ArmOptions, ManagedClusterSeed, ServiceMeshProfile, ArmOperation }
 export { MESH_REVISIONS } from './arm/meshRevisions';
 export type { MeshRevisionData } from './arm/meshRevisions';
 export type { SandboxExtensions, SandboxExtensionsOptions } from './extensions';
+export * from './admission';
+export { injectedPod, injectionSkipReason, sidecarProfile } from './istio/injection';
+export type { SidecarProfile } from './istio/injection';
+export { TrafficSimulator, DEMO_TRAFFIC_GRAPH, parseExposition, proxyMetricsPath } from './telemetry';
+export type { TelemetryOptions, TrafficEdge, TrafficFlow, TrafficSpike, TrafficSpikeInput, TargetGroup } from './telemetry';

@@ -35,6 +35,7 @@ async function main() {
   const shown = names.length > 6 ? `${names.slice(0, 3).join(', ')}, … (${names.length})` : names.join(', ');
   console.log(`mesh-sandbox listening on ${server.url} (clusters: ${shown}) in ${(performance.now() - started).toFixed(0)} ms`);
   if (server.https) console.log(`mesh-sandbox HTTPS (ARM for the Azure SDK) on ${server.https.url}`);
+  console.log(`mesh-sandbox Istio metrics: Prometheus HTTP SD at ${server.url}/_sandbox/prometheus/targets, spikes at ${server.url}/_sandbox/traffic`);
   const stop = () => server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

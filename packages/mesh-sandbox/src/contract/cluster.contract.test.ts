@@ -7,6 +7,11 @@ import { describeKubeContract } from './__testUtils__/kubeContract';
  *   KUBE_CONTRACT_KUBECONFIG=~/.kube/config [KUBE_CONTRACT_CONTEXT=my-context] \
  *   [KUBE_CONTRACT_ANONYMOUS_STATUS=403] CI=true yarn test src/contract/cluster
  *
+ * `./run test` runs it against the control plane that e2e/kube/ builds from source
+ * (`e2e/kube/run.sh -- bash scripts/jest.sh --real-cluster`, which sets
+ * KUBE_CONTRACT_KUBECONFIG to the admin kubeconfig and KUBE_CONTRACT_ANONYMOUS_STATUS=403:
+ * kube-apiserver's anonymous auth is on, so a request without a token is forbidden).
+ *
  * It creates (and deletes) a namespace `kube-contract-<random>`. The bearer-token cases
  * run when the context's user authenticates with a static token.
  */
@@ -32,6 +37,8 @@ if (kubeconfigPath) {
   );
 } else {
   describe('kube-apiserver contract: real cluster', () => {
-    it.todo('runs when KUBE_CONTRACT_KUBECONFIG points at a kubeconfig');
+    it.todo(
+      'runs when KUBE_CONTRACT_KUBECONFIG points at a kubeconfig (e2e/kube/run.sh -- bash scripts/jest.sh --real-cluster)',
+    );
   });
 }

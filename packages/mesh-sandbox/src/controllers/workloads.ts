@@ -274,7 +274,7 @@ export class WorkloadControllers {
       name = `${owner.metadata.name}-${hash(`${owner.metadata.name}#${this.podSeq++}`, 5)}`;
     }
     const annotations = template.metadata?.annotations;
-    const pod: KubeObject = {
+    const created: KubeObject = {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
@@ -288,7 +288,7 @@ export class WorkloadControllers {
       },
       spec: { ...structuredClone(template.spec), ...extra.spec },
     };
-    admitPod(this.store, ns, pod);
+    const pod = admitPod(this.store, ns, created);
     pod.spec.nodeName = nodeName;
     pod.status = {
       phase: 'Pending',

@@ -87,6 +87,34 @@ export function injectSidecarSpec(pod: KubeObject, profile: SidecarProfile): voi
 }
 
 /**
+ * Why istiod's injector would return a pod unchanged, or `undefined` when it injects it:
+ * not a pod, already injected (istiod skips pods with a `sidecar.istio.io/status`
+ * annotation), or opted out with the annotation `sidecar.istio.io/inject: "false"` (the
+ * label of the same name is the webhooks' objectSelector, so such pods never get here).
+ */
+export function injectionSkipReason(pod: KubeObject): string | undefined {
+  if (!pod?.metadata || !pod.spec || !Array.isArray(pod.spec.containers)) return 'not a pod';
+  if (pod.metadata.annotations?.['sidecar.istio.io/status']) return 'already injected';
+  if (pod.metadata.annotations?.['sidecar.istio.io/inject'] === 'false') return 'opted out by annotation';
+  return undefined;
+}
+
+/**
+ * The injection rules as a pure function: pod + revision (or a full profile) → the pod
+ * as the revision's injector returns it. The input is never modified; a pod the injector
+ * skips ({@link injectionSkipReason}) comes back as it is. The sandbox's admission
+ * ({@link admitPod}) uses it directly, the real-cluster admission webhook
+ * (`../admission`) sends the difference as a JSONPatch.
+ */
+export function injectedPod(pod: KubeObject, profileOrRevision: SidecarProfile | string): KubeObject {
+  if (injectionSkipReason(pod)) return pod;
+  const profile = typeof profileOrRevision === 'string' ? sidecarProfile(profileOrRevision) : profileOrRevision;
+  const copy = structuredClone(pod);
+  injectSidecarSpec(copy, profile);
+  return copy;
+}
+
+/**
  * Injects a pod that is already Running (for seeding): spec and metadata as
  * {@link injectSidecarSpec}, plus the container statuses of a started pod. The old
  * signature `(pod, revision, controlPlaneNamespace?)` still works.
@@ -143,9 +171,7 @@ function matchesPodCreate(rules: any[] | undefined): boolean {
  * with kube-apiserver's 500 InternalError.
  */
 export function admitPod(store: ClusterStore, namespace: string, pod: KubeObject): KubeObject {
-  if (!pod?.metadata || !pod.spec || !Array.isArray(pod.spec.containers)) return pod;
-  if (pod.metadata.annotations?.['sidecar.istio.io/status']) return pod;
-  if (pod.metadata.annotations?.['sidecar.istio.io/inject'] === 'false') return pod;
+  if (injectionSkipReason(pod)) return pod;
   const nsLabels = store.peek(resourceTypeOfKind('Namespace'), undefined, namespace)?.metadata.labels ?? {};
   const configurations = [...store.scan(resourceTypeOfKind('MutatingWebhookConfiguration'))].sort((a, b) =>
     a.metadata.name < b.metadata.name ? -1 : 1,
@@ -167,8 +193,7 @@ export function admitPod(store: ClusterStore, namespace: string, pod: KubeObject
         );
       }
       const revision = m[1] ?? 'default';
-      injectSidecarSpec(pod, profileFromIstiod(store, revision, service.namespace));
-      return pod;
+      return injectedPod(pod, profileFromIstiod(store, revision, service.namespace));
     }
   }
   return pod;

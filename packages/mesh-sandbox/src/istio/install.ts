@@ -52,11 +52,25 @@ export function ingressGatewayName(mode: IngressGatewayMode, revision: string): 
   return `aks-istio-ingressgateway-${mode}-${revision}`;
 }
 
+/**
+ * Where kube-apiserver sends a webhook's AdmissionReviews: istiod's Service in a cluster,
+ * or a URL (with the CA that signed its certificate) for a webhook served outside the
+ * cluster, as the real-cluster tests do (`../admission`).
+ */
+export type WebhookClientConfig =
+  | { service: { name: string; namespace: string; path?: string; port?: number } }
+  | { url: string; caBundle?: string };
+
+/** istiod's injection endpoint, as istiod's installers register it. */
+export function istiodClientConfig(service: { name: string; namespace: string }): WebhookClientConfig {
+  return { service: { ...service, path: '/inject', port: 443 } };
+}
+
 /** The two webhooks of an injector for `value` (a revision or a tag): by namespace label, and by pod label. */
-function revisionWebhooks(value: string, service: { name: string; namespace: string }): any[] {
+function revisionWebhooks(value: string, clientConfig: WebhookClientConfig): any[] {
   const common = {
     admissionReviewVersions: ['v1'],
-    clientConfig: { service: { ...service, path: '/inject', port: 443 } },
+    clientConfig,
     rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: '*' }],
     sideEffects: 'None',
     failurePolicy: 'Fail',
@@ -85,7 +99,7 @@ function revisionWebhooks(value: string, service: { name: string; namespace: str
 
 /** The extra webhooks of the `default` tag: `istio-injection=enabled` and `sidecar.istio.io/inject=true` pods (upstream only). */
 function defaultTagWebhooks(service: { name: string; namespace: string }): any[] {
-  const [template] = revisionWebhooks('default', service);
+  const [template] = revisionWebhooks('default', istiodClientConfig(service));
   return [
     {
       ...template,
@@ -107,6 +121,62 @@ function defaultTagWebhooks(service: { name: string; namespace: string }): any[]
   ];
 }
 
+/** Who installed a control plane: the add-on (`kubernetes.azure.com/managedby: aks`) or istioctl. */
+export function ownerLabels(layout: MeshLayout): Record<string, string> {
+  return layout.flavor === 'aks' ? { ...MANAGED } : { 'operator.istio.io/component': 'Pilot' };
+}
+
+/** The labels of a revision's istiod Deployment (and of its pods). */
+export function istiodLabels(revision: string, layout: MeshLayout = AKS_LAYOUT): Record<string, string> {
+  return { app: 'istiod', istio: 'pilot', 'istio.io/rev': revision, ...ownerLabels(layout) };
+}
+
+/** The image of an Istio component of a revision: MCR's distroless builds on AKS, docker.io upstream. */
+export function componentImage(component: 'pilot' | 'proxyv2', revision: string, layout: MeshLayout = AKS_LAYOUT): string {
+  const version = istioVersionOf(revision);
+  return layout.flavor === 'aks' ? `${MCR}/${component}:${version}-distroless` : `${UPSTREAM_HUB}/${component}:${version}`;
+}
+
+/** The MeshConfig of a revision's `istio-<rev>` ConfigMap (key `mesh`). */
+export function meshConfig(revision: string, layout: MeshLayout = AKS_LAYOUT): string {
+  const ns = layout.controlPlaneNamespace;
+  return layout.flavor === 'aks'
+    ? `defaultConfig:\n  discoveryAddress: istiod-${revision}.${ns}.svc:15012\n  gatewayTopology:\n    numTrustedProxies: 1\nenablePrometheusMerge: true\nrootNamespace: ${ns}\ntrustDomain: cluster.local\n`
+    : `defaultConfig:\n  discoveryAddress: istiod-${revision}.${ns}.svc:15012\nenablePrometheusMerge: true\nrootNamespace: ${ns}\ntrustDomain: cluster.local\n`;
+}
+
+/** istiod's Service ports: xDS, xDS over TLS (also the CA), and the injection webhook. */
+export const ISTIOD_SERVICE_PORTS = [
+  { name: 'grpc-xds', port: 15010 },
+  { name: 'https-dns', port: 15012 },
+  { name: 'https-webhook', port: 443, targetPort: 15017 },
+];
+
+/**
+ * The injector's MutatingWebhookConfiguration of a revision, named as its installer names
+ * it (`istio-sidecar-injector-<rev>-aks-istio-system` on AKS): the namespace-label webhook
+ * (`istio.io/rev In [rev]`, `istio-injection DoesNotExist`) and the pod-label one, both with
+ * the objectSelector `sidecar.istio.io/inject NotIn [false]`, `failurePolicy: Fail` and
+ * `sideEffects: None`.
+ */
+export function injectorWebhookConfiguration(
+  revision: string,
+  clientConfig: WebhookClientConfig,
+  options: { layout?: MeshLayout; createdAt?: string } = {},
+): KubeObject {
+  const layout = options.layout ?? AKS_LAYOUT;
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: {
+      name: injectorWebhookName(revision, layout),
+      labels: { app: 'sidecar-injector', 'istio.io/rev': revision, ...ownerLabels(layout) },
+      ...(options.createdAt ? { creationTimestamp: options.createdAt } : {}),
+    },
+    webhooks: revisionWebhooks(revision, clientConfig),
+  };
+}
+
 export interface InstallOptions {
   layout?: MeshLayout;
   /** creationTimestamp of what is installed (default: the fleet's seed time). */
@@ -125,8 +195,8 @@ export function installControlPlaneRevision(store: ClusterStore, revision: strin
   const ns = layout.controlPlaneNamespace;
   const aks = layout.flavor === 'aks';
   const version = istioVersionOf(revision);
-  const image = (component: string) => (aks ? `${MCR}/${component}:${version}-distroless` : `${UPSTREAM_HUB}/${component}:${version}`);
-  const owner = aks ? MANAGED : { 'operator.istio.io/component': 'Pilot' };
+  const image = (component: 'pilot' | 'proxyv2') => componentImage(component, revision, layout);
+  const owner = ownerLabels(layout);
   const labels = { app: 'istiod', 'istio.io/rev': revision, ...owner };
   const createdAt = options.createdAt;
   // Enabling the mesh creates the add-on's namespaces (istioctl creates istio-system).
@@ -138,7 +208,7 @@ export function installControlPlaneRevision(store: ClusterStore, revision: strin
     name: `istiod-${revision}`,
     replicas: 2,
     image: image('pilot'),
-    labels: { app: 'istiod', istio: 'pilot', 'istio.io/rev': revision, ...owner },
+    labels: istiodLabels(revision, layout),
     createdAt,
   });
   const meta = (name: string, extra: Record<string, string> = labels) => ({ name, namespace: ns, labels: extra, ...(createdAt ? { creationTimestamp: createdAt } : {}) });
@@ -146,7 +216,7 @@ export function installControlPlaneRevision(store: ClusterStore, revision: strin
     apiVersion: 'v1',
     kind: 'Service',
     metadata: meta(`istiod-${revision}`),
-    spec: { type: 'ClusterIP', selector: { app: 'istiod', 'istio.io/rev': revision }, ports: [{ name: 'grpc-xds', port: 15010 }, { name: 'https-dns', port: 15012 }, { name: 'https-webhook', port: 443, targetPort: 15017 }] },
+    spec: { type: 'ClusterIP', selector: { app: 'istiod', 'istio.io/rev': revision }, ports: ISTIOD_SERVICE_PORTS.map(p => ({ ...p })) },
   });
   store.add({
     apiVersion: 'autoscaling/v2',
@@ -158,11 +228,7 @@ export function installControlPlaneRevision(store: ClusterStore, revision: strin
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: meta(`istio-${revision}`, { 'istio.io/rev': revision, ...owner }),
-    data: {
-      mesh: aks
-        ? `defaultConfig:\n  discoveryAddress: istiod-${revision}.${ns}.svc:15012\n  gatewayTopology:\n    numTrustedProxies: 1\nenablePrometheusMerge: true\nrootNamespace: ${ns}\ntrustDomain: cluster.local\n`
-        : `defaultConfig:\n  discoveryAddress: istiod-${revision}.${ns}.svc:15012\nenablePrometheusMerge: true\nrootNamespace: ${ns}\ntrustDomain: cluster.local\n`,
-    },
+    data: { mesh: meshConfig(revision, layout) },
   });
   if (!aks) {
     store.add({
@@ -173,12 +239,7 @@ export function installControlPlaneRevision(store: ClusterStore, revision: strin
     });
   }
   const service = { name: `istiod-${revision}`, namespace: ns };
-  store.add({
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'MutatingWebhookConfiguration',
-    metadata: { name: injectorWebhookName(revision, layout), labels: { app: 'sidecar-injector', 'istio.io/rev': revision, ...owner }, ...(createdAt ? { creationTimestamp: createdAt } : {}) },
-    webhooks: revisionWebhooks(revision, service),
-  });
+  store.add(injectorWebhookConfiguration(revision, istiodClientConfig(service), { layout, createdAt }));
   store.add({
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
@@ -260,7 +321,7 @@ export function setRevisionTag(store: ClusterStore, tag: string, revision: strin
       name: `istio-revision-tag-${tag}`,
       labels: { app: 'sidecar-injector', 'istio.io/rev': revision, 'istio.io/tag': tag, 'operator.istio.io/component': 'Pilot' },
     },
-    webhooks: [...revisionWebhooks(tag, service), ...(tag === 'default' ? defaultTagWebhooks(service) : [])],
+    webhooks: [...revisionWebhooks(tag, istiodClientConfig(service)), ...(tag === 'default' ? defaultTagWebhooks(service) : [])],
   };
   const type = t('MutatingWebhookConfiguration');
   const current = store.peek(type, undefined, body.metadata.name);

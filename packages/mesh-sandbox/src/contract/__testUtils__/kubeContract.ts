@@ -10,6 +10,7 @@ import {
   V1ConfigMap,
   V1Deployment,
   V1ReplicaSet,
+  V1Service,
   Watch,
   setHeaderOptions,
 } from '@kubernetes/client-node';
@@ -690,12 +691,14 @@ export function describeKubeContract(
         timeout,
       );
 
-      it.each([
+      const invalidNameCases: Array<[string, string]> = [
         ['ConfigMap', 'Bad_Name'],
         ['Namespace', 'Bad_Name'],
         ['Namespace', 'dots.are.not.allowed'],
-        ['Service', '1-starts-with-a-digit'],
-      ])(
+        ['Service', 'Bad_Name'], // invalid under the old and the relaxed rules (below)
+      ];
+
+      it.each(invalidNameCases)(
         'answers a %s named %j with 422 Invalid',
         async (kind, badName) => {
           const create: Record<string, () => Promise<unknown>> = {
@@ -726,6 +729,77 @@ export function describeKubeContract(
           expect(status.details?.kind).toBe(kind);
           expect(status.details?.causes?.map(c => [c.reason, c.field])).toEqual(
             [['FieldValueInvalid', 'metadata.name']],
+          );
+        },
+        timeout,
+      );
+
+      it(
+        'answers a Service named "1-starts-with-a-digit" as its version does: 422 Invalid before Kubernetes 1.36, created from 1.36 on',
+        async () => {
+          // Service names were DNS-1035 labels (a letter first) until KEP-5311
+          // ("Relaxed validation for Services names", feature gate
+          // RelaxedServiceNameValidation: alpha and off in 1.34, beta and on by default
+          // from 1.36 - kubernetes/kubernetes#136389 - GA in 1.37) made them DNS-1123
+          // labels like other names. The sandbox imitates 1.34 and reports it at /version.
+          const version = await rawGet(kc, '/version');
+          expect(version.status).toBe(200);
+          const [major, minor] = /^v(\d+)\.(\d+)\./
+            .exec(String(version.body.gitVersion))!
+            .slice(1)
+            .map(Number);
+          const relaxed = major > 1 || minor >= 36;
+          const serviceName = '1-starts-with-a-digit';
+          const result: unknown = await core
+            .createNamespacedService({
+              namespace: ns,
+              body: {
+                metadata: { name: serviceName },
+                spec: { ports: [{ port: 80 }] },
+              },
+            })
+            .catch((e: unknown) => e);
+          const observed =
+            result instanceof ApiException
+              ? {
+                  code: result.code,
+                  status:
+                    typeof result.body === 'string'
+                      ? JSON.parse(result.body)
+                      : result.body,
+                }
+              : { created: (result as V1Service).metadata?.name };
+          if (!(result instanceof ApiException)) {
+            await core.deleteNamespacedService({
+              namespace: ns,
+              name: serviceName,
+            });
+          }
+          const invalid = `Service "${serviceName}" is invalid: metadata.name: Invalid value: "${serviceName}"`;
+          const rejected = {
+            code: 422,
+            status: expect.objectContaining({
+              kind: 'Status',
+              status: 'Failure',
+              reason: 'Invalid',
+              code: 422,
+              message: expect.stringMatching(
+                new RegExp(`^${invalid.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+              ),
+              details: expect.objectContaining({
+                name: serviceName,
+                kind: 'Service',
+                causes: [
+                  expect.objectContaining({
+                    reason: 'FieldValueInvalid',
+                    field: 'metadata.name',
+                  }),
+                ],
+              }),
+            }),
+          };
+          expect(observed).toEqual(
+            relaxed ? { created: serviceName } : rejected,
           );
         },
         timeout,
