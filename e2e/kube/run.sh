@@ -17,11 +17,17 @@ MESH_KUBE_STATE="$(mktemp -d "$base/mesh-kube.XXXXXX")"
 
 exec 3<&0
 child=""
+group=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [[ -n "$child" ]] && kill -0 "$child" 2>/dev/null; then
-    kill -TERM "$child" 2>/dev/null || true
+    # The command's whole process group (yarn -> node -> jest workers), not just its first process.
+    if [[ -n "$group" ]]; then
+      kill -TERM -- "-$group" 2>/dev/null || kill -TERM "$child" 2>/dev/null || true
+    else
+      kill -TERM "$child" 2>/dev/null || true
+    fi
     wait "$child" 2>/dev/null || true
   fi
   "$HERE/stop.sh" "$MESH_KUBE_STATE" || true
@@ -40,10 +46,15 @@ child=""
 # shellcheck disable=SC1091
 . "$MESH_KUBE_STATE/env"
 
-# (explicit stdin: background jobs would otherwise read /dev/null)
-"$@" <&3 &
+# The command gets a process group of its own (setsid; -w passes its exit status on), so
+# that an interrupted run stops all of it. Explicit stdin: background jobs would
+# otherwise read /dev/null.
+setsid -w "$@" <&3 &
 child=$!
+group=$child
 rc=0
 wait "$child" || rc=$?
 child=""
+# Whatever the command left running in its group goes with the control plane.
+kill -TERM -- "-$group" 2>/dev/null || true
 exit "$rc"
