@@ -7,6 +7,8 @@ command -v curl >/dev/null || missing+=(curl)
 # A real Prometheus (2.42 in Debian 12) for packages/mesh-sandbox/src/telemetry/prometheus.test.ts
 # and the demo's metrics (docs/metrics.md). The package's service is not started here.
 [[ -x /usr/bin/prometheus ]] || missing+=(prometheus)
+# PostgreSQL for the upgrade store's tests (scripts/postgres.sh starts a throwaway cluster).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "system packages present" >&2
   exit 0

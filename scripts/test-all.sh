@@ -42,9 +42,18 @@ yarn tsc
 step "Lint"
 yarn lint:all
 
+step "PostgreSQL (Debian's, throwaway) for the database suites"
+PG_DIR="$(mktemp -d /tmp/mesh-portal-pg.XXXXXX)"
+stop_postgres() { bash scripts/postgres.sh stop "$PG_DIR" || true; }
+trap 'stop_postgres; stop_background' EXIT INT TERM
+BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING="$(bash scripts/postgres.sh start "$PG_DIR")"
+export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING
+echo "PostgreSQL at $BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING" >&2
+
 step "Unit and integration tests (jest)"
 jest_status=0
 JEST_REPORT_DIR="$PWD/$REPORTS" yarn test || jest_status=$?
+stop_postgres
 
 step "Real Kubernetes control plane: contract, injection and backend suites (e2e/kube/)"
 real_reports=()

@@ -4,10 +4,10 @@ import { RunRecord, UpgradeStore } from './UpgradeStore';
 jest.setTimeout(60_000);
 
 /**
- * SQLite always; PostgreSQL 16 when BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING
+ * SQLite always; PostgreSQL 15 (Debian's) when BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING
  * points at a server (no Docker here: TestDatabases skips what it cannot reach).
  */
-const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_16'], disableDocker: true });
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'], disableDocker: true });
 
 async function storeFor(id: TestDatabaseId) {
   const knex = await databases.init(id);

@@ -31,8 +31,8 @@ import { istioMeshPlugin } from '../plugin';
 
 jest.setTimeout(60_000);
 
-/** SQLite always; PostgreSQL 16 when BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING is set. */
-const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_16'], disableDocker: true });
+/** SQLite always; PostgreSQL 15 (Debian's) when BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING is set. */
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'], disableDocker: true });
 
 const component = (name: string, owner: string, annotations: Record<string, string>): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
