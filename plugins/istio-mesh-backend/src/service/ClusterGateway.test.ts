@@ -33,6 +33,7 @@ describe('KubernetesBackendClusterGateway', () => {
     ]);
     expect(calls[0].headers['Backstage-Kubernetes-Cluster']).toBe('aks-prod');
     expect(calls[0].headers.Authorization).toMatch(/^Bearer /);
+    expect(calls[0].headers['Accept-Encoding']).toBe('identity');
   });
 
   it.each([

@@ -181,7 +181,13 @@ export class KubernetesBackendClusterGateway implements ClusterGateway {
     try {
       response = await this.fetchFn(`${baseUrl}${path}`, {
         ...init,
-        headers: { ...headers, Authorization: `Bearer ${token}` },
+        headers: {
+          // The Kubernetes backend runs in the same deployment: compressing every list page
+          // for it only to be decompressed here cost ~16% of a refresh's CPU (yarn bench).
+          'Accept-Encoding': 'identity',
+          ...headers,
+          Authorization: `Bearer ${token}`,
+        },
       });
     } catch (error) {
       throw new ServiceUnavailableError(
