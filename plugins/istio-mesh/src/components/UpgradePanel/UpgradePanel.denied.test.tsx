@@ -11,6 +11,8 @@ jest.setTimeout(30_000);
 const cluster = {
   cluster: 'aks-dev',
   upgrades: { provider: 'aks', source: 'arm', availableUpgrades: ['asm-1-30'], upgradeInProgress: false },
+  controlPlane: { revisions: [{ revision: 'asm-1-29' }] },
+  namespaces: [],
 } as unknown as ClusterDetail;
 
 function renderPanel(api: object, allow: boolean) {

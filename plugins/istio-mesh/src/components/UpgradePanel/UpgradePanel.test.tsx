@@ -12,6 +12,8 @@ jest.setTimeout(30_000);
 const cluster = {
   cluster: 'aks-dev',
   upgrades: { provider: 'aks', source: 'arm', availableUpgrades: ['asm-1-30'], upgradeInProgress: false },
+  controlPlane: { revisions: [{ revision: 'asm-1-29' }] },
+  namespaces: [{ name: 'payments', targetRevision: 'asm-1-29' }, { name: 'tools' }],
 } as unknown as ClusterDetail;
 
 const run: UpgradeRun = {
@@ -58,6 +60,11 @@ describe('UpgradePanel', () => {
     const button = await screen.findByRole('button', { name: 'Start upgrade to asm-1-30' });
     expect(button).toBeEnabled();
     await userEvent.click(button);
+    // A confirmation shows the plan first.
+    expect(await screen.findByText('Start a canary upgrade of aks-dev to asm-1-30?')).toBeInTheDocument();
+    expect(screen.getByText(/Migrate each namespace \(relabel and rollout restart\): payments/)).toBeInTheDocument();
+    expect(startUpgrade).not.toHaveBeenCalled();
+    await userEvent.click(screen.getByRole('button', { name: 'Start upgrade' }));
     expect(startUpgrade).toHaveBeenCalledWith('aks-dev', 'asm-1-30');
   });
 

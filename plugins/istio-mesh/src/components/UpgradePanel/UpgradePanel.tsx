@@ -3,6 +3,10 @@ import { alertApiRef, useApi } from '@backstage/core-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
+import Dialog from '@material-ui/core/Dialog';
+import DialogActions from '@material-ui/core/DialogActions';
+import DialogContent from '@material-ui/core/DialogContent';
+import DialogTitle from '@material-ui/core/DialogTitle';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
@@ -54,6 +58,7 @@ export function UpgradePanel({ cluster }: { cluster: ClusterDetail }) {
   const api = useApi(istioMeshApiRef);
   const alertApi = useApi(alertApiRef);
   const [busy, setBusy] = useState(false);
+  const [confirmTarget, setConfirmTarget] = useState<string | undefined>();
   const start = usePermission({ permission: istioMeshUpgradeStartPermission });
   const complete = usePermission({ permission: istioMeshUpgradeCompletePermission });
   const rollback = usePermission({ permission: istioMeshUpgradeRollbackPermission });
@@ -99,7 +104,7 @@ export function UpgradePanel({ cluster }: { cluster: ClusterDetail }) {
               allowed={start.allowed}
               why={noPermission}
               busy={busy}
-              onClick={() => act(`Start upgrade to ${target}`, () => api.startUpgrade(cluster.cluster, target))}
+              onClick={() => setConfirmTarget(target)}
             />
           ))}
           {offered.length === 0 && (
@@ -109,8 +114,53 @@ export function UpgradePanel({ cluster }: { cluster: ClusterDetail }) {
           )}
         </Box>
       )}
+      <StartPlanDialog
+        cluster={cluster}
+        target={confirmTarget}
+        onCancel={() => setConfirmTarget(undefined)}
+        onConfirm={target => {
+          setConfirmTarget(undefined);
+          act(`Start upgrade to ${target}`, () => api.startUpgrade(cluster.cluster, target));
+        }}
+      />
       {active && run && <ActiveRun run={run} busy={busy} act={act} canComplete={complete.allowed} canRollback={rollback.allowed} />}
     </InfoCard>
+  );
+}
+
+/** What starting will do, so nobody starts a canary without seeing the whole plan. */
+function StartPlanDialog(props: {
+  cluster: ClusterDetail;
+  target?: string;
+  onCancel: () => void;
+  onConfirm: (target: string) => void;
+}) {
+  const { cluster, target } = props;
+  const current = cluster.controlPlane.revisions.map(r => r.revision).join(', ');
+  const meshed = cluster.namespaces.filter(n => n.targetRevision).map(n => n.name);
+  return (
+    <Dialog open={!!target} onClose={props.onCancel}>
+      <DialogTitle>Start a canary upgrade of {cluster.cluster} to {target}?</DialogTitle>
+      <DialogContent>
+        <ol>
+          <li>Copy the shared MeshConfig of {current} (if any) to {target}.</li>
+          <li>
+            Ask {cluster.upgrades.provider === 'aks' ? 'Azure' : 'the cluster'} to run {current} and {target} side by
+            side; both control planes and gateways run until you complete or roll back.
+          </li>
+          <li>
+            Migrate each namespace (relabel and rollout restart): {meshed.join(', ') || 'none meshed yet'}.
+          </li>
+          <li>Complete (removes {current}) once nothing uses it, or roll back.</li>
+        </ol>
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={props.onCancel}>Cancel</Button>
+        <Button color="primary" variant="contained" onClick={() => target && props.onConfirm(target)}>
+          Start upgrade
+        </Button>
+      </DialogActions>
+    </Dialog>
   );
 }
 
