@@ -1,6 +1,7 @@
 import { createDemoFleet, demoToken } from './fleet';
 import { resourceTypeOfKind } from './resources';
 import { SandboxServer, startSandboxServer } from './server';
+import { callCluster } from './__testUtils__/sandboxHttp';
 
 /**
  * Sandbox-specific behaviour over HTTP: routing of the fleet, and the cases of the
@@ -27,23 +28,7 @@ async function call(
     contentType?: string;
   } = {},
 ): Promise<{ status: number; body: any }> {
-  const cluster = options.cluster ?? 'aks-dev';
-  const token =
-    options.token === undefined ? demoToken(cluster) : options.token;
-  const res = await fetch(`${server.clusterUrl(cluster)}${path}`, {
-    method,
-    headers: {
-      ...(token !== null ? { Authorization: `Bearer ${token}` } : {}),
-      ...(options.body !== undefined
-        ? { 'Content-Type': options.contentType ?? 'application/json' }
-        : {}),
-    },
-    body:
-      typeof options.body === 'string' || options.body === undefined
-        ? options.body
-        : JSON.stringify(options.body),
-  });
-  return { status: res.status, body: await res.json() };
+  return callCluster(server, options.cluster ?? 'aks-dev', method, path, options);
 }
 
 let counter = 0;
