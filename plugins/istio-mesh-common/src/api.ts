@@ -6,6 +6,7 @@ import type { ControlPlaneRevisionStatus, ObservedUpgradePhase } from './control
 import type { MeshProvider, NamespaceInjection, PodMeshState } from './injection';
 import type { MeshHealth } from './health';
 import type { UpgradePhase } from './upgrade';
+import type { HealthGateResult, HealthGateVerdict, MetricsStatus, OverviewSignals } from './metrics';
 
 export interface PodMeshStatus {
   name: string;
@@ -151,12 +152,16 @@ export interface OverviewRow {
   pods: number;
   driftedPods: number;
   phase: ObservedUpgradePhase;
+  /** Golden signals of the row's workloads, when its cluster's Prometheus answered. */
+  signals?: OverviewSignals;
 }
 
 export interface OverviewResponse {
   rows: OverviewRow[];
   clusters: ClusterSummary[];
   errors: ClusterError[];
+  /** Whether the rows' golden signals could be read (always set by the backend). */
+  metrics?: MetricsStatus;
 }
 
 /** What an upgrade step did: the actions of the canary upgrade flow. */
@@ -189,6 +194,8 @@ export interface UpgradeStep {
   message?: string;
   /** Workloads this step restarted, e.g. `Deployment/payments-api`. */
   restartedWorkloads?: string[];
+  /** Migrate steps, when metrics are configured: golden signals before vs after the restart. */
+  healthGate?: HealthGateResult;
   startedAt: string;
   finishedAt?: string;
 }
@@ -213,6 +220,8 @@ export interface UpgradeNamespaceStatus {
   state: NamespaceMigrationState;
   /** The id of the last step that touched it. */
   lastStepId?: number;
+  /** The health gate of its last migrate step, if one ran (`pending` while measuring). */
+  healthGate?: HealthGateVerdict | 'pending';
 }
 
 /**
@@ -226,6 +235,11 @@ export interface UpgradeGuard {
   allowed: boolean;
   reason?: string;
   blockers?: string[];
+  /**
+   * Namespaces whose health gate regressed (or is still measuring): the action is allowed
+   * only with `{ acknowledgeRegressions: true }`.
+   */
+  requiresAcknowledgement?: string[];
 }
 
 /** `GET /v1/clusters/:cluster/upgrade`: the current or last upgrade of a cluster. */

@@ -13,3 +13,4 @@ export * from './labelSelector';
 export * from './health';
 export * from './upgrade';
 export * from './api';
+export * from './metrics';
