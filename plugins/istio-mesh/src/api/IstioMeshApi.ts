@@ -4,6 +4,9 @@ import {
   ClusterDetail,
   ClustersResponse,
   EntityMeshStatus,
+  EntityMetrics,
+  EntityTopology,
+  MetricsWindow,
   OverviewResponse,
   UpgradeActionResponse,
   UpgradeRun,
@@ -15,11 +18,19 @@ export interface IstioMeshApi {
   listClusters(): Promise<ClustersResponse>;
   getCluster(cluster: string): Promise<ClusterDetail>;
   getOverview(): Promise<OverviewResponse>;
+  /** Golden-signal series of the entity's workloads; rejects with a 503 ResponseError when no Prometheus answers. */
+  getEntityMetrics(entity: CompoundEntityRef, window: MetricsWindow): Promise<EntityMetrics>;
+  /** Who calls the entity's workloads and whom they call, over the window. */
+  getEntityTopology(entity: CompoundEntityRef, window: MetricsWindow): Promise<EntityTopology>;
   /** The current or last upgrade; undefined when the cluster never had one. */
   getUpgrade(cluster: string): Promise<UpgradeRun | undefined>;
   startUpgrade(cluster: string, targetRevision: string): Promise<UpgradeActionResponse>;
   migrateNamespace(cluster: string, namespace: string, targetRevision: string): Promise<UpgradeActionResponse>;
-  completeUpgrade(cluster: string): Promise<UpgradeActionResponse>;
+  /**
+   * `acknowledgeRegressions`: complete although migrated namespaces' health gates regressed
+   * (the backend refuses with 409 otherwise, and records who acknowledged).
+   */
+  completeUpgrade(cluster: string, options?: { acknowledgeRegressions?: boolean }): Promise<UpgradeActionResponse>;
   rollbackUpgrade(cluster: string): Promise<UpgradeActionResponse>;
 }
 

@@ -5,11 +5,18 @@ import {
   ClusterDetail,
   ClustersResponse,
   EntityMeshStatus,
+  EntityMetrics,
+  EntityTopology,
+  MetricsWindow,
   OverviewResponse,
   UpgradeActionResponse,
   UpgradeRun,
 } from '@mesh-portal/plugin-istio-mesh-common';
 import { IstioMeshApi } from './IstioMeshApi';
+
+function entityPath(entity: CompoundEntityRef): string {
+  return [entity.kind, entity.namespace, entity.name].map(encodeURIComponent).join('/');
+}
 
 export class IstioMeshClient implements IstioMeshApi {
   constructor(
@@ -17,10 +24,15 @@ export class IstioMeshClient implements IstioMeshApi {
   ) {}
 
   async getEntityMeshStatus(entity: CompoundEntityRef): Promise<EntityMeshStatus> {
-    const path = [entity.kind, entity.namespace, entity.name]
-      .map(encodeURIComponent)
-      .join('/');
-    return this.get<EntityMeshStatus>(`/v1/entities/${path}`);
+    return this.get<EntityMeshStatus>(`/v1/entities/${entityPath(entity)}`);
+  }
+
+  getEntityMetrics(entity: CompoundEntityRef, window: MetricsWindow): Promise<EntityMetrics> {
+    return this.get<EntityMetrics>(`/v1/entities/${entityPath(entity)}/metrics?window=${encodeURIComponent(window)}`);
+  }
+
+  getEntityTopology(entity: CompoundEntityRef, window: MetricsWindow): Promise<EntityTopology> {
+    return this.get<EntityTopology>(`/v1/entities/${entityPath(entity)}/topology?window=${encodeURIComponent(window)}`);
   }
 
   listClusters(): Promise<ClustersResponse> {
@@ -53,8 +65,10 @@ export class IstioMeshClient implements IstioMeshApi {
     );
   }
 
-  completeUpgrade(cluster: string): Promise<UpgradeActionResponse> {
-    return this.post(`/v1/clusters/${encodeURIComponent(cluster)}/upgrade/complete`, {});
+  completeUpgrade(cluster: string, options?: { acknowledgeRegressions?: boolean }): Promise<UpgradeActionResponse> {
+    // The body is strict: send the flag only when it is set.
+    const body = options?.acknowledgeRegressions ? { acknowledgeRegressions: true } : {};
+    return this.post(`/v1/clusters/${encodeURIComponent(cluster)}/upgrade/complete`, body);
   }
 
   rollbackUpgrade(cluster: string): Promise<UpgradeActionResponse> {

@@ -16,12 +16,14 @@ import InputLabel from '@material-ui/core/InputLabel';
 import MenuItem from '@material-ui/core/MenuItem';
 import Select from '@material-ui/core/Select';
 import Alert from '@material-ui/lab/Alert';
-import { OverviewRow } from '@mesh-portal/plugin-istio-mesh-common';
+import { GoldenSignals, MetricsStatus, OverviewRow } from '@mesh-portal/plugin-istio-mesh-common';
 import { useMemo, useState } from 'react';
 import { Link as RouterLink } from 'react-router-dom';
 import useAsync from 'react-use/esm/useAsync';
 import { istioMeshApiRef } from '../../api/IstioMeshApi';
 import { ClusterSummaryCard } from '../common/ClusterSummaryCard';
+import { MetricsNote } from '../metrics/MetricsNote';
+import { SignalHealthBadge, SIGNAL_HEALTH_LABEL, formatMs, formatRatio, formatRps } from '../metrics/SignalHealthBadge';
 
 export interface OverviewFilters {
   cluster: string;
@@ -64,6 +66,35 @@ const columns: TableColumn<OverviewRow>[] = [
   { title: 'Phase', field: 'phase' },
 ];
 
+/** Rows without a value sort below every number, in both directions' first click. */
+const bySignal = (field: keyof GoldenSignals) => (a: OverviewRow, b: OverviewRow) =>
+  (a.signals?.[field] ?? -1) - (b.signals?.[field] ?? -1);
+const HEALTH_ORDER = ['no-data', 'healthy', 'degraded', 'failing'];
+
+/** Golden-signal columns, shown whenever metrics are configured. */
+export const signalColumns: TableColumn<OverviewRow>[] = [
+  { title: 'Req/s', type: 'numeric', render: row => formatRps(row.signals?.requestsPerSecond), customSort: bySignal('requestsPerSecond') },
+  { title: '5xx', type: 'numeric', render: row => formatRatio(row.signals?.errorRatio), customSort: bySignal('errorRatio') },
+  { title: 'p99', type: 'numeric', render: row => formatMs(row.signals?.p99Ms), customSort: bySignal('p99Ms') },
+  {
+    title: 'Health',
+    render: row => (row.signals ? <SignalHealthBadge health={row.signals.health} /> : '—'),
+    customSort: (a, b) => HEALTH_ORDER.indexOf(a.signals?.health ?? '') - HEALTH_ORDER.indexOf(b.signals?.health ?? ''),
+    customFilterAndSearch: (term, row) => !!row.signals && SIGNAL_HEALTH_LABEL[row.signals.health].toLowerCase().includes(String(term).toLowerCase()),
+  },
+];
+
+/** The one line shown when the golden-signal columns are empty or partly empty. */
+export function metricsNote(metrics: MetricsStatus | undefined): string | undefined {
+  if (!metrics || metrics.status === 'ok') return undefined;
+  const fallback = {
+    unconfigured: 'metrics are not configured (istioMesh.metrics in app-config).',
+    unavailable: 'no cluster\'s Prometheus answered.',
+    partial: 'some clusters\' Prometheus did not answer.',
+  }[metrics.status];
+  return `${metrics.status === 'partial' ? 'Some golden signals are missing' : 'Golden signals unavailable'}: ${metrics.message ?? fallback}`;
+}
+
 function FilterSelect(props: { label: string; value: string; options: string[]; onChange: (v: string) => void }) {
   const id = `mesh-filter-${props.label.toLowerCase()}`;
   return (
@@ -105,6 +136,8 @@ export function MeshOverviewPage() {
   if (loading) return <Progress />;
   if (error) return <ResponseErrorPanel error={error} />;
   if (!value) return null;
+  const note = metricsNote(value.metrics);
+  const showSignals = !!value.metrics && value.metrics.status !== 'unconfigured';
 
   return (
     <Content>
@@ -122,6 +155,7 @@ export function MeshOverviewPage() {
           </Grid>
         ))}
         <Grid item xs={12}>
+          {note && <Box mb={2}><MetricsNote severity={value.metrics?.status === 'unconfigured' ? 'info' : 'warning'}>{note}</MetricsNote></Box>}
           <Box display="flex" flexWrap="wrap" alignItems="center" style={{ gap: 16 }} mb={2}>
             <FilterSelect label="Cluster" value={filters.cluster} options={options.clusters} onChange={cluster => setFilters(f => ({ ...f, cluster }))} />
             <FilterSelect label="Revision" value={filters.revision} options={options.revisions} onChange={revision => setFilters(f => ({ ...f, revision }))} />
@@ -134,7 +168,7 @@ export function MeshOverviewPage() {
           <Table<OverviewRow>
             title={`Meshed components (${rows.length})`}
             options={{ paging: true, pageSize: 25, pageSizeOptions: [25, 50, 100], emptyRowsWhenPaging: false, search: true, padding: 'dense' }}
-            columns={columns}
+            columns={showSignals ? [...columns, ...signalColumns] : columns}
             data={rows}
           />
         </Grid>

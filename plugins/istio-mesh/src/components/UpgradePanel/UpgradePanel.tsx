@@ -22,6 +22,7 @@ import { useCallback, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import useInterval from 'react-use/esm/useInterval';
 import { istioMeshApiRef } from '../../api/IstioMeshApi';
+import { AcknowledgeRegressionsDialog, HealthGateCell, namespacesNeedingAcknowledgement } from './HealthGate';
 
 const ACTIVE = new Set(['in-progress', 'waiting', 'failed']);
 
@@ -173,6 +174,8 @@ function ActiveRun(props: {
 }) {
   const { run, busy, act } = props;
   const api = useApi(istioMeshApiRef);
+  const [acknowledging, setAcknowledging] = useState(false);
+  const needsAcknowledgement = namespacesNeedingAcknowledgement(run).length > 0;
   const blockers = (g: { reason?: string; blockers?: string[] }) =>
     [g.reason, ...(g.blockers ?? [])].filter(Boolean).join(' ');
   return (
@@ -189,7 +192,9 @@ function ActiveRun(props: {
           allowed={props.canComplete && run.guards.complete.allowed}
           why={props.canComplete ? blockers(run.guards.complete) : 'You do not have permission to complete upgrades.'}
           busy={busy}
-          onClick={() => act('Complete upgrade', () => api.completeUpgrade(run.cluster))}
+          onClick={() =>
+            needsAcknowledgement ? setAcknowledging(true) : act('Complete upgrade', () => api.completeUpgrade(run.cluster))
+          }
         />
         <GuardedButton
           label={`Roll back to ${run.from}`}
@@ -200,6 +205,15 @@ function ActiveRun(props: {
           onClick={() => act('Roll back upgrade', () => api.rollbackUpgrade(run.cluster))}
         />
       </Box>
+      <AcknowledgeRegressionsDialog
+        run={run}
+        open={acknowledging}
+        onCancel={() => setAcknowledging(false)}
+        onConfirm={() => {
+          setAcknowledging(false);
+          act('Complete upgrade', () => api.completeUpgrade(run.cluster, { acknowledgeRegressions: true }));
+        }}
+      />
       <Table<UpgradeNamespaceStatus>
         title="Namespaces"
         options={{ paging: false, search: false, padding: 'dense' }}
@@ -211,6 +225,7 @@ function ActiveRun(props: {
             render: ns => Object.entries(ns.podsByRevision).map(([r, n]) => `${r}: ${n}`).join(', ') || '—',
           },
           { title: 'State', field: 'state' },
+          { title: 'Health gate', render: ns => <HealthGateCell run={run} ns={ns} /> },
           {
             title: '',
             render: ns =>
