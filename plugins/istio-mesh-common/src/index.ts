@@ -14,3 +14,4 @@ export * from './health';
 export * from './upgrade';
 export * from './api';
 export * from './metrics';
+export * from './meshConfig';
