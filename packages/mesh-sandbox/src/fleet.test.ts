@@ -104,6 +104,7 @@ describe('the demo fleet', () => {
     [
       'aks-prod',
       [
+        'aks-istio-egress',
         'aks-istio-ingress',
         'aks-istio-system',
         'default',
@@ -239,6 +240,7 @@ describe('aks-prod, mid-canary from asm-1-29 to asm-1-30', () => {
     expect(names(configMaps.items)).toEqual([
       'istio-asm-1-29',
       'istio-asm-1-30',
+      'istio-ca-root-cert',
       'istio-shared-configmap-asm-1-29',
       'istio-shared-configmap-asm-1-30',
     ]);
@@ -339,6 +341,8 @@ describe('aks-prod, mid-canary from asm-1-29 to asm-1-30', () => {
     expect(names(gateways.items)).toEqual([
       'aks-istio-ingressgateway-external-asm-1-29',
       'aks-istio-ingressgateway-external-asm-1-30',
+      'aks-istio-ingressgateway-internal-asm-1-29',
+      'aks-istio-ingressgateway-internal-asm-1-30',
     ]);
   });
 });
@@ -457,6 +461,7 @@ describe('istio-lab, upstream Istio with revision tags', () => {
     expect(names(configMaps.items)).toEqual([
       'istio-1-26-3',
       'istio-1-27-1',
+      'istio-ca-root-cert',
       'istio-sidecar-injector-1-26-3',
       'istio-sidecar-injector-1-27-1',
     ]);

@@ -29,6 +29,15 @@ export const RESOURCE_TYPES: ResourceType[] = [
     kind: 'HorizontalPodAutoscaler',
     namespaced: true,
   },
+  // The Secrets Store CSI driver's CRD: AKS installs it with the key vault secrets
+  // provider, which a plug-in CA needs (SecretProviderClass `istio-spc-<rev>`).
+  {
+    group: 'secrets-store.csi.x-k8s.io',
+    version: 'v1',
+    plural: 'secretproviderclasses',
+    kind: 'SecretProviderClass',
+    namespaced: true,
+  },
   {
     group: 'admissionregistration.k8s.io',
     version: 'v1',

@@ -67,6 +67,9 @@ export interface WorkloadSpec {
   /** Where the injecting istiod runs; by default the add-on's `aks-istio-system` (`istio-system` for upstream revisions). */
   controlPlaneNamespace?: string;
   createdAt?: string;
+  /** Pod-template volumes, and their mounts in the main container (e.g. istiod's `cacerts`). */
+  volumes?: any[];
+  volumeMounts?: any[];
 }
 
 /** A Running pod as the kubelet reports it once every container is up. */
@@ -100,7 +103,10 @@ function seedDeployment(store: ClusterStore, w: WorkloadSpec) {
   const labels = { app: w.name, ...w.labels };
   const template = {
     metadata: { labels: { ...labels } },
-    spec: { containers: [{ name: w.name, image: w.image, ports: [{ containerPort: 8080, protocol: 'TCP' }] }] },
+    spec: {
+      containers: [{ name: w.name, image: w.image, ports: [{ containerPort: 8080, protocol: 'TCP' }], ...(w.volumeMounts ? { volumeMounts: w.volumeMounts } : {}) }],
+      ...(w.volumes ? { volumes: w.volumes } : {}),
+    },
   };
   const templateHash = hash(`${store.name}/${w.namespace}/${w.name}/${w.sidecarRevision ?? 'none'}`, 10);
   const started = w.createdAt ?? '2026-11-20T09:00:00Z';

@@ -71,6 +71,7 @@ describe('routing', () => {
       'batch/v1',
       'networking.k8s.io/v1',
       'autoscaling/v2',
+      'secrets-store.csi.x-k8s.io/v1',
       'admissionregistration.k8s.io/v1',
     ]);
   });

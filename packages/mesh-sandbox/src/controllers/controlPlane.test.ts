@@ -111,6 +111,7 @@ describe('applyMeshRevisions', () => {
     expect(await names('aks-dev', `${ns}/configmaps`)).toEqual([
       'istio-asm-1-29',
       'istio-asm-1-30',
+      'istio-ca-root-cert',
       'istio-shared-configmap-asm-1-29',
     ]);
     expect(
@@ -167,6 +168,7 @@ describe('applyMeshRevisions', () => {
     ]);
     expect(await names('aks-prod', `${ns}/configmaps`)).toEqual([
       'istio-asm-1-30',
+      'istio-ca-root-cert',
       'istio-shared-configmap-asm-1-29',
       'istio-shared-configmap-asm-1-30',
     ]);
@@ -181,7 +183,7 @@ describe('applyMeshRevisions', () => {
         'aks-prod',
         '/apis/apps/v1/namespaces/aks-istio-ingress/deployments',
       ),
-    ).toEqual(['aks-istio-ingressgateway-external-asm-1-30']);
+    ).toEqual(['aks-istio-ingressgateway-external-asm-1-30', 'aks-istio-ingressgateway-internal-asm-1-30']);
     expect(
       await names(
         'aks-prod',
@@ -191,7 +193,7 @@ describe('applyMeshRevisions', () => {
     // The gateway Service spans revisions and stays.
     expect(
       await names('aks-prod', '/api/v1/namespaces/aks-istio-ingress/services'),
-    ).toEqual(['aks-istio-ingressgateway-external']);
+    ).toEqual(['aks-istio-ingressgateway-external', 'aks-istio-ingressgateway-internal']);
   });
 
   it('disconnects the sidecars of a removed revision, and reconnects them when it comes back', async () => {

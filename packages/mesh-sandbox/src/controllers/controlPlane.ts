@@ -1,6 +1,7 @@
 import { clockOf, isoSeconds } from '../clock';
 import { syncSidecarConnectivity } from '../istio/connectivity';
 import {
+  EGRESS_NAMESPACE,
   IngressGatewayMode,
   installControlPlaneRevision,
   installedRevisions,
@@ -72,8 +73,9 @@ export function applyMeshRevisionsNow(
   const installed = wanted.filter(r => !current.includes(r));
   const removed = current.filter(r => !wanted.includes(r));
   const ingressGateways = options.ingressGateways ?? enabledIngressGateways(store, layout);
+  const egressGateways = enabledEgressGateways(store, layout);
   store.batch(() => {
-    for (const rev of installed) installControlPlaneRevision(store, rev, { layout, createdAt: isoSeconds(now), ingressGateways });
+    for (const rev of installed) installControlPlaneRevision(store, rev, { layout, createdAt: isoSeconds(now), ingressGateways, egressGateways });
     for (const rev of removed) removeControlPlaneRevision(store, rev, layout);
   });
   syncSidecarConnectivity(store, now);
@@ -84,4 +86,12 @@ function enabledIngressGateways(store: ClusterStore, layout: MeshLayout): Ingres
   if (layout.flavor !== 'aks' || !layout.ingressNamespace) return [];
   const services = resourceTypeOfKind('Service');
   return (['external', 'internal'] as const).filter(mode => store.peek(services, layout.ingressNamespace, `aks-istio-ingressgateway-${mode}`));
+}
+
+/** The add-on's egress gateways: its Services in `aks-istio-egress` (each gets a Deployment per revision). */
+function enabledEgressGateways(store: ClusterStore, layout: MeshLayout): string[] {
+  if (layout.flavor !== 'aks') return [];
+  return [...store.scan(resourceTypeOfKind('Service'), EGRESS_NAMESPACE)]
+    .filter(s => s.metadata.labels?.['kubernetes.azure.com/managedby'] === 'aks')
+    .map(s => s.metadata.name);
 }

@@ -2,6 +2,7 @@ import { resourceTypeOfKind } from '../resources';
 import { addDeployment, addNamespace } from '../seed';
 import { ClusterStore, KubeObject } from '../store';
 import { istioVersionOf, MCR, UPSTREAM_HUB } from './revisions';
+import { copySecretProviderClass, existingPluginCa, pluginCaVolume, secretProviderClassName } from './trust';
 
 /**
  * What installing one Istio control-plane revision puts into a cluster, in two layouts:
@@ -21,6 +22,9 @@ export const AKS_LAYOUT: MeshLayout = { flavor: 'aks', controlPlaneNamespace: 'a
 export const UPSTREAM_LAYOUT: MeshLayout = { flavor: 'upstream', controlPlaneNamespace: 'istio-system' };
 
 export type IngressGatewayMode = 'external' | 'internal';
+
+/** Where the add-on's egress gateways live unless their ARM entry names another namespace. */
+export const EGRESS_NAMESPACE = 'aks-istio-egress';
 
 const MANAGED = { 'kubernetes.azure.com/managedby': 'aks' };
 const t = resourceTypeOfKind;
@@ -183,6 +187,8 @@ export interface InstallOptions {
   createdAt?: string;
   /** The add-on's ingress gateway Deployments to run for the revision (AKS only). */
   ingressGateways?: IngressGatewayMode[];
+  /** The add-on's egress gateways (Service names in `aks-istio-egress`) to run a Deployment `<name>-<rev>` for (AKS only). */
+  egressGateways?: string[];
 }
 
 /**
@@ -203,6 +209,10 @@ export function installControlPlaneRevision(store: ClusterStore, revision: strin
   for (const name of [ns, ...(aks && layout.ingressNamespace ? [layout.ingressNamespace] : [])]) {
     if (!store.peek(t('Namespace'), undefined, name)) addNamespace(store, name, aks ? MANAGED : {});
   }
+  // A mesh on a plug-in CA keeps it for every revision: the add-on gives the new istiod
+  // its own SecretProviderClass on the same Key Vault objects and mounts it as `cacerts`.
+  const pluginCa = aks ? existingPluginCa(store, ns) : undefined;
+  if (pluginCa) copySecretProviderClass(store, pluginCa, revision);
   addDeployment(store, {
     namespace: ns,
     name: `istiod-${revision}`,
@@ -210,6 +220,7 @@ export function installControlPlaneRevision(store: ClusterStore, revision: strin
     image: image('pilot'),
     labels: istiodLabels(revision, layout),
     createdAt,
+    ...(pluginCa ? pluginCaVolume(revision) : {}),
   });
   const meta = (name: string, extra: Record<string, string> = labels) => ({ name, namespace: ns, labels: extra, ...(createdAt ? { creationTimestamp: createdAt } : {}) });
   store.add({
@@ -248,16 +259,49 @@ export function installControlPlaneRevision(store: ClusterStore, revision: strin
   });
   if (aks && layout.ingressNamespace) {
     for (const mode of options.ingressGateways ?? ['external']) {
-      addDeployment(store, {
-        namespace: layout.ingressNamespace,
-        name: ingressGatewayName(mode, revision),
-        replicas: 2,
-        image: image('proxyv2'),
-        labels: { app: `aks-istio-ingressgateway-${mode}`, istio: `aks-istio-ingressgateway-${mode}`, 'istio.io/rev': revision, ...MANAGED },
-        createdAt,
-      });
+      addGatewayDeployment(store, layout.ingressNamespace, `aks-istio-ingressgateway-${mode}`, revision, image('proxyv2'), createdAt);
     }
   }
+  if (aks) {
+    for (const name of options.egressGateways ?? []) {
+      addGatewayDeployment(store, EGRESS_NAMESPACE, name, revision, image('proxyv2'), createdAt, 'aks-istio-egressgateway');
+    }
+  }
+}
+
+/**
+ * A gateway's Deployment for one revision (`<gateway>-<rev>`) with its HPA. As during an
+ * add-on canary, the HPA bounds of the gateway's other revision (the stable one) carry
+ * over to the new one; 2–5 replicas otherwise.
+ */
+export function addGatewayDeployment(
+  store: ClusterStore,
+  namespace: string,
+  gateway: string,
+  revision: string,
+  image: string,
+  createdAt?: string,
+  istioLabel: string = gateway,
+): void {
+  const name = `${gateway}-${revision}`;
+  const hpas = t('HorizontalPodAutoscaler');
+  const sibling = [...store.scan(hpas, namespace)].find(h => h.metadata.name.startsWith(`${gateway}-`) && h.metadata.labels?.app === gateway);
+  const minReplicas = sibling?.spec?.minReplicas ?? 2;
+  const maxReplicas = sibling?.spec?.maxReplicas ?? 5;
+  const labels = { app: gateway, istio: istioLabel, 'istio.io/rev': revision, ...MANAGED };
+  addDeployment(store, { namespace, name, replicas: minReplicas, image, labels, createdAt });
+  store.add({
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name, namespace, labels, ...(createdAt ? { creationTimestamp: createdAt } : {}) },
+    spec: {
+      minReplicas,
+      maxReplicas,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+    },
+    status: { currentReplicas: minReplicas, desiredReplicas: minReplicas },
+  });
 }
 
 /** Deletes an object if it exists, with what it owns (ReplicaSets and pods), as the garbage collector would. */
@@ -286,9 +330,18 @@ export function removeControlPlaneRevision(store: ClusterStore, revision: string
   deleteWithDependents(store, 'ValidatingWebhookConfiguration', undefined, validatorWebhookName(revision, layout));
   if (layout.ingressNamespace) {
     for (const mode of ['external', 'internal'] as const) {
+      deleteWithDependents(store, 'HorizontalPodAutoscaler', layout.ingressNamespace, ingressGatewayName(mode, revision));
       deleteWithDependents(store, 'Deployment', layout.ingressNamespace, ingressGatewayName(mode, revision));
     }
   }
+  if (layout.flavor === 'aks') {
+    const egress = [...store.scan(t('Deployment'), EGRESS_NAMESPACE)].filter(d => d.metadata.labels?.['istio.io/rev'] === revision);
+    for (const d of egress) {
+      deleteWithDependents(store, 'HorizontalPodAutoscaler', EGRESS_NAMESPACE, d.metadata.name);
+      deleteWithDependents(store, 'Deployment', EGRESS_NAMESPACE, d.metadata.name);
+    }
+  }
+  deleteWithDependents(store, 'SecretProviderClass', ns, secretProviderClassName(revision));
   deleteWithDependents(store, 'HorizontalPodAutoscaler', ns, `istiod-${revision}`);
   deleteWithDependents(store, 'Service', ns, `istiod-${revision}`);
   deleteWithDependents(store, 'ConfigMap', ns, `istio-${revision}`);

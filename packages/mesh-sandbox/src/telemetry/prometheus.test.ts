@@ -185,8 +185,9 @@ if (!AVAILABLE) {
     }, 15_000);
 
     it('scrapes every proxy of the demo fleet, found through HTTP service discovery', async () => {
-      expect(targets).toHaveLength(30);
-      expect(await scalar('count(up{job="mesh-sandbox"} == 1)')).toBe(30);
+      // 24 sidecars, 10 ingress and 2 egress gateway pods
+      expect(targets).toHaveLength(36);
+      expect(await scalar('count(up{job="mesh-sandbox"} == 1)')).toBe(36);
       // The target labels from the discovery, and a proxy's own labels.
       expect(await scalar(`count(count by (pod) (istio_build{cluster="${CLUSTER}",namespace="payments"}))`)).toBe(5);
       const rate = await scalar('sum(rate(istio_requests_total[1m]))');

@@ -96,8 +96,8 @@ describe('exposition format', () => {
         }
       }
     }
-    // aks-dev: 2 gateway + 2+1+2+2 meshed; aks-prod: 4 gateway + 3+2+3+2; istio-lab: 2+1+2+2.
-    expect(proxies).toBe(2 + 7 + 4 + 10 + 7);
+    // aks-dev: 2 gateway + 2+1+2+2 meshed; aks-prod: 8 ingress + 2 egress gateway + 3+2+3+2; istio-lab: 2+1+2+2.
+    expect(proxies).toBe(2 + 7 + 10 + 10 + 7);
   });
 
   it('serves the HTTP paths: direct without auth, through the pod proxy with the token; nothing for pods without a sidecar', async () => {
@@ -133,7 +133,7 @@ describe('exposition format', () => {
       expect(g.labels.cluster).toBe('aks-dev');
     }
     expect(groups.map((g: any) => g.labels.namespace)).not.toContain('legacy');
-    expect(await (await fetch(`${server.url}/_sandbox/prometheus/targets`)).json()).toHaveLength(30);
+    expect(await (await fetch(`${server.url}/_sandbox/prometheus/targets`)).json()).toHaveLength(36);
   });
 
   it('the parser rejects malformed text', () => {

@@ -56,7 +56,7 @@ export function createSelfSignedCert(options: { commonName?: string; hosts?: str
   };
 }
 
-function tlv(tag: number, value: Buffer): Buffer {
+export function tlv(tag: number, value: Buffer): Buffer {
   const len = value.length;
   let header: Buffer;
   if (len < 0x80) header = Buffer.from([tag, len]);
@@ -66,19 +66,19 @@ function tlv(tag: number, value: Buffer): Buffer {
   return Buffer.concat([header, value]);
 }
 
-function seq(...items: Buffer[]): Buffer {
+export function seq(...items: Buffer[]): Buffer {
   return tlv(0x30, Buffer.concat(items));
 }
 
-function set(...items: Buffer[]): Buffer {
+export function set(...items: Buffer[]): Buffer {
   return tlv(0x31, Buffer.concat(items));
 }
 
-function integer(bytes: Buffer): Buffer {
+export function integer(bytes: Buffer): Buffer {
   return tlv(0x02, bytes[0] & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
 }
 
-function oid(dotted: string): Buffer {
+export function oid(dotted: string): Buffer {
   const parts = dotted.split('.').map(Number);
   const out = [40 * parts[0] + parts[1]];
   for (const p of parts.slice(2)) {
@@ -89,7 +89,7 @@ function oid(dotted: string): Buffer {
   return tlv(0x06, Buffer.from(out));
 }
 
-function time(d: Date): Buffer {
+export function time(d: Date): Buffer {
   const iso = d.toISOString().replace(/[-:T]/g, '').slice(0, 14); // YYYYMMDDHHMMSS
   // RFC 5280: UTCTime through 2049, GeneralizedTime from 2050.
   return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(`${iso.slice(2)}Z`)) : tlv(0x18, Buffer.from(`${iso}Z`));
@@ -107,7 +107,7 @@ function ipBytes(ip: string): Buffer {
   return out;
 }
 
-function pem(label: string, der: Buffer): string {
+export function pem(label: string, der: Buffer): string {
   const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
