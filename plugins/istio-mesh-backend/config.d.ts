@@ -28,6 +28,54 @@ export interface Config {
       /** Start, complete and rollback fail when the control plane takes longer. Default 2700. */
       controlPlaneTimeoutSeconds?: number;
     };
+    /** Golden signals from Istio's standard metrics through Prometheus (see docs/metrics.md). */
+    metrics?: {
+      /** Rate window of the current signals (overview, entity, health badges). Default 300. */
+      rateIntervalSeconds?: number;
+      /** Rate window of each chart point; at least the step. Default 60. */
+      seriesRateIntervalSeconds?: number;
+      /** Points per series at most; the step grows with the window. Default 300. */
+      maxPointsPerSeries?: number;
+      /** Smallest step of a series. Default 10. */
+      minStepSeconds?: number;
+      /** Per-query timeout (sent to Prometheus as `timeout`). Default 10. */
+      queryTimeoutSeconds?: number;
+      /** When signals count as degraded / failing (ratios 0..1). Defaults: 5xx > 0 degraded, >= 0.1 failing, no latency rule. */
+      thresholds?: {
+        degradedErrorRatio?: number;
+        failingErrorRatio?: number;
+        degradedP99Ms?: number;
+        failingP99Ms?: number;
+      };
+      /** The Prometheus of each cluster (names as under `kubernetes:`); several clusters may share one. */
+      clusters?: Array<{
+        name: string;
+        prometheus: {
+          /** Base URL of the Prometheus HTTP API (or Azure Monitor workspace's query endpoint). */
+          url: string;
+          /** Label matchers selecting this cluster's series. Default `{ cluster: <name> }`; `{}` for a Prometheus of its own. */
+          matchers?: { [label: string]: string };
+          /** The label with the pod's name on the proxies' series. Default `pod`. */
+          podLabel?: string;
+          /**
+           * A static bearer token.
+           * @visibility secret
+           */
+          bearerToken?: string;
+          /**
+           * Extra request headers (e.g. a tenant id for Mimir).
+           * @visibility secret
+           */
+          headers?: { [name: string]: string };
+          /** Azure Monitor managed Prometheus: Entra ID tokens from DefaultAzureCredential. Default false. */
+          azureMonitor?: boolean;
+          /** Token scope for azureMonitor. Default `https://prometheus.monitor.azure.com/.default`. */
+          azureScope?: string;
+          /** Overrides queryTimeoutSeconds for this cluster. */
+          timeoutSeconds?: number;
+        };
+      }>;
+    };
     /**
      * AKS clusters with the Istio add-on, reached through Azure Resource Manager for
      * upgrade information and control-plane changes. Names match `kubernetes:` clusters.

@@ -6,8 +6,12 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { istioMeshPermissions } from '@mesh-portal/plugin-istio-mesh-common';
 import {
   ControlPlaneProvider,
+  MetricsProvider,
   istioMeshControlPlaneExtensionPoint,
+  istioMeshMetricsExtensionPoint,
 } from '@mesh-portal/plugin-istio-mesh-node';
+import { MetricsService, readMetricsSettings } from './metrics/MetricsService';
+import { PrometheusMetricsProvider } from './metrics/PrometheusMetricsProvider';
 import { AksControlPlaneProvider } from './providers/AksControlPlaneProvider';
 import { UpstreamIstioControlPlaneProvider } from './providers/UpstreamIstioControlPlaneProvider';
 import { createRouter } from './router';
@@ -32,6 +36,12 @@ export const istioMeshPlugin = createBackendPlugin({
     env.registerExtensionPoint(istioMeshControlPlaneExtensionPoint, {
       addControlPlaneProvider(provider) {
         moduleProviders.push(provider);
+      },
+    });
+    const metricsProviders: MetricsProvider[] = [];
+    env.registerExtensionPoint(istioMeshMetricsExtensionPoint, {
+      addMetricsProvider(provider) {
+        metricsProviders.push(provider);
       },
     });
     env.registerInit({
@@ -79,6 +89,12 @@ export const istioMeshPlugin = createBackendPlugin({
         const providers = [...moduleProviders, ...(aks ? [aks] : [])];
         const upstreamProvider = new UpstreamIstioControlPlaneProvider();
         const readModel = new MeshReadModel(snapshots, catalog, providers, upstreamProvider);
+        const prometheus = PrometheusMetricsProvider.fromConfig(config);
+        const metrics = new MetricsService({
+          providers: [...metricsProviders, ...(prometheus ? [prometheus] : [])],
+          logger: logger.child({ component: 'metrics' }),
+          settings: readMetricsSettings(config),
+        });
 
         // Canary upgrades: persisted runs and steps, resumed by whichever replica runs the task.
         const upgrades = new UpgradeService({
@@ -110,6 +126,7 @@ export const istioMeshPlugin = createBackendPlugin({
             catalog,
             inspector,
             readModel,
+            metrics,
             upgrades: {
               auditor,
               upgrades,

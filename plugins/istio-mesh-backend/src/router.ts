@@ -16,6 +16,8 @@ import { z } from 'zod';
 import { MeshInspector } from './service/MeshInspector';
 import { MeshReadModel } from './service/MeshReadModel';
 import { createUpgradeRouter, UpgradeRouterOptions } from './upgrade/routes';
+import { MetricsService } from './metrics/MetricsService';
+import { createMetricsRouter } from './metrics/routes';
 
 const entityNamePart = z
   .string()
@@ -54,10 +56,13 @@ export interface RouterOptions {
   readModel: MeshReadModel;
   /** The upgrade endpoints, when the plugin has a database (see docs/upgrades.md). */
   upgrades?: Omit<UpgradeRouterOptions, 'httpAuth'>;
+  /** Golden signals from the clusters' Prometheus (docs/metrics.md); without it the overview says metrics are unconfigured. */
+  metrics?: MetricsService;
 }
 
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
   const { httpAuth, permissions, catalog, inspector, readModel, upgrades } = options;
+  const metrics = options.metrics ?? new MetricsService({ providers: [] });
   const router = Router();
   router.use(express.json({ limit: '256kb' }));
 
@@ -101,8 +106,10 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.get('/v1/overview', async (req, res) => {
     const credentials = await authorizeRead(req);
-    res.json(await readModel.getOverview(credentials));
+    res.json(await metrics.addOverviewSignals(await readModel.getOverview(credentials)));
   });
+
+  router.use(createMetricsRouter({ httpAuth, permissions, catalog, inspector, metrics }));
 
   if (upgrades) {
     router.use(createUpgradeRouter({ httpAuth, ...upgrades }));

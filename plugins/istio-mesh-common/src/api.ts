@@ -149,6 +149,8 @@ export interface OverviewRow {
   /** The revision the namespace injects, if it is in the mesh. */
   revision?: string;
   sidecarRevisions: string[];
+  /** Names of the row's workloads as Istio reports them (`destination_workload`), e.g. `payments-api`. */
+  workloads?: string[];
   pods: number;
   driftedPods: number;
   phase: ObservedUpgradePhase;

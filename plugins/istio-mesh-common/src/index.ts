@@ -14,4 +14,5 @@ export * from './health';
 export * from './upgrade';
 export * from './api';
 export * from './metrics';
+export * from './promql';
 export * from './meshConfig';

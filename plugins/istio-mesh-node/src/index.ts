@@ -83,3 +83,4 @@ export const istioMeshControlPlaneExtensionPoint =
   createExtensionPoint<IstioMeshControlPlaneExtensionPoint>({
     id: 'istio-mesh.control-plane-providers',
   });
+export * from './metrics';

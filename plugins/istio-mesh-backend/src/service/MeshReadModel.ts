@@ -135,6 +135,7 @@ export class MeshReadModel {
             kubernetesNamespace,
             revision: ns?.targetRevision,
             sidecarRevisions: sortRevisions(pods.flatMap(p => (p.sidecar.revision ? [p.sidecar.revision] : []))),
+            workloads: [...new Set(pods.flatMap(p => (p.workload ? [p.workload.slice(p.workload.indexOf('/') + 1)] : [])))].sort(),
             pods: pods.length,
             driftedPods: pods.filter(p => podMeshState(ns?.targetRevision, { ...p.sidecar, optedOut: p.optedOut }) === 'drifted').length,
             phase: summary.controlPlane.phase,
