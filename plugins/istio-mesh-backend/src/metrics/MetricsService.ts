@@ -285,11 +285,12 @@ export class MetricsService {
     });
     let metrics: MetricsStatus;
     const asked = clusters.length - unconfigured.length;
+    const notConfigured = unconfigured.length ? `Metrics are not configured for ${unconfigured.join(', ')}.` : '';
+    const message = [oneLine(failures), notConfigured].filter(Boolean).join(' ');
     if (asked > 0 && failures.length === asked) {
-      metrics = { status: 'unavailable', message: oneLine(failures) };
+      metrics = { status: 'unavailable', message };
     } else if (failures.length > 0 || unconfigured.length > 0) {
-      const notConfigured = unconfigured.length ? `Metrics are not configured for ${unconfigured.join(', ')}.` : '';
-      metrics = { status: 'partial', message: [oneLine(failures), notConfigured].filter(Boolean).join(' ') };
+      metrics = { status: 'partial', message };
     } else {
       metrics = { status: 'ok' };
     }
