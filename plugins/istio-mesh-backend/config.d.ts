@@ -27,6 +27,19 @@ export interface Config {
       rolloutTimeoutSeconds?: number;
       /** Start, complete and rollback fail when the control plane takes longer. Default 2700. */
       controlPlaneTimeoutSeconds?: number;
+      /** Retries of a step's cluster calls after 409 (idempotent patches), 429, 5xx and timeouts. */
+      retries?: {
+        /** Attempts per call, the first included. Default 5. */
+        attempts?: number;
+        /** Backoff before the second attempt, doubled for each further one, full jitter. Default 200. */
+        baseDelayMs?: number;
+        /** Upper bound of one backoff. Default 3000. */
+        maxDelayMs?: number;
+        /** A longer `Retry-After` fails the call rather than holding the step. Default 10. */
+        maxRetryAfterSeconds?: number;
+        /** An attempt without an answer by then is retried. Default 30. */
+        attemptTimeoutSeconds?: number;
+      };
     };
     /** Golden signals from Istio's standard metrics through Prometheus (see docs/metrics.md). */
     metrics?: {

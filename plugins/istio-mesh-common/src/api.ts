@@ -196,6 +196,8 @@ export interface UpgradeStep {
   message?: string;
   /** Workloads this step restarted, e.g. `Deployment/payments-api`. */
   restartedWorkloads?: string[];
+  /** Cluster calls this step retried (after 409, 429, 5xx or a timeout); the message names the causes. */
+  retries?: number;
   /** Migrate steps, when metrics are configured: golden signals before vs after the restart. */
   healthGate?: HealthGateResult;
   startedAt: string;

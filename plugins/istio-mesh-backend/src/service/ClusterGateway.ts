@@ -190,28 +190,66 @@ export class KubernetesBackendClusterGateway implements ClusterGateway {
         },
       });
     } catch (error) {
-      throw new ServiceUnavailableError(
-        `${target} is unreachable: ${(error as Error).message}`,
+      throw withFailure(
+        new ServiceUnavailableError(`${target} is unreachable: ${(error as Error).message}`),
+        { network: true },
       );
     }
     if (response.ok) {
       return (await response.json()) as T;
     }
     const message = await describeFailure(response);
+    const failure: UpstreamFailure = {
+      statusCode: response.status,
+      retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+    };
     if (response.status === 401 || response.status === 403) {
-      throw new NotAllowedError(`${target} denied the request: ${message}`);
+      throw withFailure(new NotAllowedError(`${target} denied the request: ${message}`), failure);
     }
     if (response.status === 404) {
-      throw new NotFoundError(`${target}: ${message}`);
+      throw withFailure(new NotFoundError(`${target}: ${message}`), failure);
     }
     if (response.status === 409) {
-      throw new ConflictError(`${target}: ${message}`);
+      throw withFailure(new ConflictError(`${target}: ${message}`), failure);
     }
-    throw new ServiceUnavailableError(
-      `${target} answered ${response.status}: ${message}`,
+    throw withFailure(
+      new ServiceUnavailableError(`${target} answered ${response.status}: ${message}`),
+      failure,
     );
   }
 }
+
+/** What a failed cluster call met, for callers that retry (the upgrade steps). */
+export interface UpstreamFailure {
+  /** The HTTP status the cluster (through the Kubernetes backend) answered. */
+  statusCode?: number;
+  /** `Retry-After`, when the answer carried one. */
+  retryAfterMs?: number;
+  /** No answer at all (connection refused or lost). */
+  network?: boolean;
+}
+
+const FAILURE = Symbol('upstreamFailure');
+
+function withFailure<E extends Error>(error: E, failure: UpstreamFailure): E {
+  (error as E & { [FAILURE]?: UpstreamFailure })[FAILURE] = failure;
+  return error;
+}
+
+/** The failure a gateway error carries, or undefined for errors that did not come from a cluster call. */
+export function upstreamFailure(error: unknown): UpstreamFailure | undefined {
+  return (error as { [FAILURE]?: UpstreamFailure } | undefined)?.[FAILURE];
+}
+
+/** `Retry-After` is seconds or an HTTP date (RFC 9110 §10.2.3). */
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
 
 async function describeFailure(response: Response): Promise<string> {
   const text = await response.text().catch(() => '');

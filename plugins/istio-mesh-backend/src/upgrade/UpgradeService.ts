@@ -25,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { ClusterSnapshot, ClusterSnapshots } from '../service/ClusterSnapshots';
 import { ClusterGateway } from '../service/ClusterGateway';
 import { observationOf } from './observe';
+import { DEFAULT_RETRY_POLICY, RetryPolicy, RetryTally, StepRetrier, describeRetries } from './retry';
 import { StepWorker, TickResult, withBlockers } from './steps';
 import { RunRecord, StepDetails, StepRecord, UpgradeStore } from './UpgradeStore';
 
@@ -42,6 +43,8 @@ export interface UpgradeSettings {
   rolloutTimeoutMs: number;
   /** A start, complete or rollback step fails when the control plane takes longer. */
   controlPlaneTimeoutMs: number;
+  /** Retries of the steps' cluster calls. */
+  retry: RetryPolicy;
 }
 
 export const DEFAULT_UPGRADE_SETTINGS: UpgradeSettings = {
@@ -51,6 +54,7 @@ export const DEFAULT_UPGRADE_SETTINGS: UpgradeSettings = {
   lockLeaseMs: 120_000,
   rolloutTimeoutMs: 15 * 60_000,
   controlPlaneTimeoutMs: 45 * 60_000,
+  retry: DEFAULT_RETRY_POLICY,
 };
 
 export function readUpgradeSettings(config: Config): UpgradeSettings {
@@ -66,6 +70,22 @@ export function readUpgradeSettings(config: Config): UpgradeSettings {
     lockLeaseMs: seconds('lockLeaseSeconds', DEFAULT_UPGRADE_SETTINGS.lockLeaseMs),
     rolloutTimeoutMs: seconds('rolloutTimeoutSeconds', DEFAULT_UPGRADE_SETTINGS.rolloutTimeoutMs),
     controlPlaneTimeoutMs: seconds('controlPlaneTimeoutSeconds', DEFAULT_UPGRADE_SETTINGS.controlPlaneTimeoutMs),
+    retry: readRetryPolicy(c?.getOptionalConfig('retries')),
+  };
+}
+
+function readRetryPolicy(c?: Config): RetryPolicy {
+  const d = DEFAULT_RETRY_POLICY;
+  const seconds = (key: string, fallback: number) => {
+    const value = c?.getOptionalNumber(key);
+    return value === undefined ? fallback : value * 1000;
+  };
+  return {
+    attempts: Math.max(1, c?.getOptionalNumber('attempts') ?? d.attempts),
+    baseDelayMs: c?.getOptionalNumber('baseDelayMs') ?? d.baseDelayMs,
+    maxDelayMs: c?.getOptionalNumber('maxDelayMs') ?? d.maxDelayMs,
+    maxRetryAfterMs: seconds('maxRetryAfterSeconds', d.maxRetryAfterMs),
+    attemptTimeoutMs: seconds('attemptTimeoutSeconds', d.attemptTimeoutMs),
   };
 }
 
@@ -392,6 +412,12 @@ export class UpgradeService {
   private async pass(run: RunRecord, step: StepRecord, credentials: BackstageCredentials, inRequest: boolean): Promise<boolean> {
     const details: StepDetails = { ...step.details };
     const provider = this.providerOfRun(run);
+    const tally: RetryTally = { total: details.retries?.total ?? 0, causes: { ...details.retries?.causes } };
+    const retrier = new StepRetrier(this.settings.retry, tally, this.options.logger.child({ upgradeStep: String(step.id) }));
+    // Retries are kept with the step, so that its record (and message) says what it met.
+    const keepRetries = () => {
+      if (tally.total > 0) details.retries = tally;
+    };
     let result: TickResult;
     try {
       if (run.status !== 'active' && step.action !== 'adopt') {
@@ -407,12 +433,15 @@ export class UpgradeService {
           details,
           credentials,
           provider,
+          retrier,
           save: async () => {
+            keepRetries();
             await this.store.saveStepDetails(step.id, details);
           },
         });
       }
     } catch (error) {
+      keepRetries();
       const message = (error as Error).message ?? String(error);
       if (!inRequest && isTransient(error)) {
         details.lastError = message;
@@ -423,6 +452,7 @@ export class UpgradeService {
       if (inRequest) throw error;
       return true;
     }
+    keepRetries();
     if (result.done) {
       await this.end(run, step, details, result);
       return true;
@@ -434,10 +464,12 @@ export class UpgradeService {
 
   private async end(run: RunRecord, step: StepRecord, details: StepDetails, result: Extract<TickResult, { done: true }>) {
     const now = new Date();
+    const retries = describeRetries(details.retries);
+    const message = retries ? `${result.message} (${retries}.)` : result.message;
     const recorded = await this.store.finishStep(
       step.id,
       result.outcome,
-      result.message,
+      message,
       now,
       details,
       result.runStatus ? { id: run.id, status: result.runStatus } : undefined,
@@ -445,7 +477,7 @@ export class UpgradeService {
     this.options.snapshots.invalidate(run.cluster);
     if (recorded) {
       const log = result.outcome === 'failed' ? this.options.logger.warn : this.options.logger.info;
-      log.call(this.options.logger, `Upgrade step ${step.id} (${step.action}) on ${run.cluster} ${result.outcome}: ${result.message}`);
+      log.call(this.options.logger, `Upgrade step ${step.id} (${step.action}) on ${run.cluster} ${result.outcome}: ${message}`);
     }
   }
 
@@ -613,6 +645,7 @@ export function toApiStep(step: StepRecord): UpgradeStep {
     outcome: step.outcome,
     ...(step.message ? { message: step.message } : {}),
     ...(step.details.restarted?.length ? { restartedWorkloads: step.details.restarted } : {}),
+    ...(step.details.retries?.total ? { retries: step.details.retries.total } : {}),
     startedAt: step.startedAt.toISOString(),
     ...(step.finishedAt ? { finishedAt: step.finishedAt.toISOString() } : {}),
   };

@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { ConflictError } from '@backstage/errors';
 import { UpgradeAction, UpgradeStepOutcome } from '@mesh-portal/plugin-istio-mesh-common';
+import type { RetryTally } from './retry';
 
 /** The knex client the database service hands out (no direct dependency on knex needed). */
 type Knex = Awaited<ReturnType<DatabaseService['getClient']>>;
@@ -42,6 +43,8 @@ export interface StepDetails {
   sharedConfig?: string;
   /** The last transient error met while waiting, for the log. */
   lastError?: string;
+  /** Cluster calls retried by this step (StepRetrier), by cause. */
+  retries?: RetryTally;
 }
 
 export interface StepRecord {

@@ -27,6 +27,7 @@ import {
   describeWorkload,
   observationOf,
 } from './observe';
+import { StepRetrier } from './retry';
 import { RunRecord, StepDetails, StepRecord } from './UpgradeStore';
 
 /** What one pass over a step found: finished (with the outcome), or still waiting. */
@@ -49,6 +50,8 @@ export interface TickContext {
   provider: ControlPlaneProvider;
   /** Persists `details` now (before a write whose repetition would cost something). */
   save(): Promise<void>;
+  /** Retries this step's cluster calls on 409/429/5xx/timeouts, tallying them into `details.retries`. */
+  retrier: StepRetrier;
 }
 
 /** The shared MeshConfig ConfigMap of a revision (users' part; the add-on's wins on conflict). */
@@ -95,19 +98,21 @@ export class StepWorker {
   }
 
   /** A fresh snapshot (after this replica's writes the cached one would be stale). */
-  async snapshot(cluster: string, credentials: BackstageCredentials): Promise<ClusterSnapshot> {
-    return this.snapshots.get(cluster, credentials, { maxAgeMs: 0 });
+  async snapshot(ctx: TickContext): Promise<ClusterSnapshot> {
+    return ctx.retrier.run({ what: 'read of the cluster', cluster: ctx.run.cluster }, () =>
+      this.snapshots.get(ctx.run.cluster, ctx.credentials, { maxAgeMs: 0 }),
+    );
   }
 
   // --- start: shared MeshConfig first, then the platform runs [from, to] ---
 
   private async tickStart(ctx: TickContext): Promise<TickResult> {
-    const { run, details, credentials, provider } = ctx;
+    const { run, details, provider } = ctx;
     if (!provider.setRevisions || !provider.getRevisionChangeStatus) {
       return { done: true, outcome: 'succeeded', message: `${provider.id} cannot install control planes; nothing to start.` };
     }
     if (details.sharedConfig === undefined) {
-      details.sharedConfig = await this.copySharedConfig(run, credentials);
+      details.sharedConfig = await this.copySharedConfig(ctx);
       await ctx.save();
     }
     if (!details.change) {
@@ -120,7 +125,7 @@ export class StepWorker {
       return { done: true, outcome: 'failed', message: `Installing ${run.to} failed: ${status.message ?? 'the platform reports a failure'}` };
     }
     if (status.state === 'running') return { done: false, message: `Waiting for the platform to install ${run.to}.` };
-    const snapshot = await this.snapshot(run.cluster, credentials);
+    const snapshot = await this.snapshot(ctx);
     const canary = snapshot.controlPlane.revisions.find(r => r.revision === run.to);
     if (!canary?.ready) return { done: false, message: `Waiting for istiod-${run.to} to be ready.` };
     return {
@@ -131,15 +136,18 @@ export class StepWorker {
   }
 
   /** Domain rule: `istio-shared-configmap-<new>` must exist before the canary starts, if the old one does. */
-  private async copySharedConfig(run: RunRecord, credentials: BackstageCredentials): Promise<string> {
-    const snapshot = await this.snapshot(run.cluster, credentials);
+  private async copySharedConfig(ctx: TickContext): Promise<string> {
+    const { run, credentials } = ctx;
+    const snapshot = await this.snapshot(ctx);
     const ns = snapshot.controlPlane.namespace;
     let source: V1ConfigMap;
     try {
-      source = await this.gateway.get<V1ConfigMap>(
-        run.cluster,
-        `/api/v1/namespaces/${ns}/configmaps/${sharedConfigMapName(run.from)}`,
-        credentials,
+      source = await ctx.retrier.run({ what: `read of ${sharedConfigMapName(run.from)}`, cluster: run.cluster }, () =>
+        this.gateway.get<V1ConfigMap>(
+          run.cluster,
+          `/api/v1/namespaces/${ns}/configmaps/${sharedConfigMapName(run.from)}`,
+          credentials,
+        ),
       );
     } catch (error) {
       if (error instanceof NotFoundError) return `none (${sharedConfigMapName(run.from)} does not exist)`;
@@ -151,17 +159,20 @@ export class StepWorker {
     delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
     annotations[COPIED_FROM] = sharedConfigMapName(run.from);
     try {
-      await this.gateway.create(
-        run.cluster,
-        `/api/v1/namespaces/${ns}/configmaps`,
-        {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: sharedConfigMapName(run.to), namespace: ns, labels, annotations },
-          ...(source.data ? { data: source.data } : {}),
-          ...(source.binaryData ? { binaryData: source.binaryData } : {}),
-        },
-        credentials,
+      // No retry of a 409 here: for a create it means the copy exists, which is kept.
+      await ctx.retrier.run({ what: `creation of ${sharedConfigMapName(run.to)}`, cluster: run.cluster }, () =>
+        this.gateway.create(
+          run.cluster,
+          `/api/v1/namespaces/${ns}/configmaps`,
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: sharedConfigMapName(run.to), namespace: ns, labels, annotations },
+            ...(source.data ? { data: source.data } : {}),
+            ...(source.binaryData ? { binaryData: source.binaryData } : {}),
+          },
+          credentials,
+        ),
       );
       return `copied ${sharedConfigMapName(run.from)} to ${sharedConfigMapName(run.to)}`;
     } catch (error) {
@@ -171,13 +182,16 @@ export class StepWorker {
   }
 
   /** After a revision is removed, its shared ConfigMap goes too (best effort; reported, never fatal). */
-  private async deleteSharedConfig(run: RunRecord, revision: string, credentials: BackstageCredentials): Promise<string> {
-    const snapshot = await this.snapshot(run.cluster, credentials);
+  private async deleteSharedConfig(ctx: TickContext, revision: string): Promise<string> {
+    const { run, credentials } = ctx;
+    const snapshot = await this.snapshot(ctx);
     try {
-      await this.gateway.delete(
-        run.cluster,
-        `/api/v1/namespaces/${snapshot.controlPlane.namespace}/configmaps/${sharedConfigMapName(revision)}`,
-        credentials,
+      await ctx.retrier.run({ what: `deletion of ${sharedConfigMapName(revision)}`, cluster: run.cluster }, () =>
+        this.gateway.delete(
+          run.cluster,
+          `/api/v1/namespaces/${snapshot.controlPlane.namespace}/configmaps/${sharedConfigMapName(revision)}`,
+          credentials,
+        ),
       );
       return ` Deleted ${sharedConfigMapName(revision)}.`;
     } catch (error) {
@@ -221,31 +235,45 @@ export class StepWorker {
     refPrefix = '',
   ): Promise<NamespaceProgress> {
     const stamp = details.restartStamp!;
-    const ns = await this.gateway.get<V1Namespace>(cluster, `/api/v1/namespaces/${namespace}`, credentials);
-    const labels = ns.metadata?.labels ?? {};
-    if (labels[ISTIO_LABELS.revision] !== target || labels[ISTIO_LABELS.injection] !== undefined) {
-      await this.gateway.patch(
-        cluster,
-        `/api/v1/namespaces/${namespace}`,
-        { metadata: { labels: { [ISTIO_LABELS.revision]: target, [ISTIO_LABELS.injection]: null } } },
-        'merge',
-        credentials,
-      );
-      this.snapshots.invalidate(cluster);
-    }
-    const { workloads, pods } = await this.namespaceState(cluster, namespace, credentials);
+    const { retrier } = ctx;
+    // Read, then write only what differs; after a 409 the retry reads again (an idempotent write).
+    await retrier.run({ what: `relabel of namespace ${namespace}`, cluster, retryConflicts: true }, async () => {
+      const ns = await this.gateway.get<V1Namespace>(cluster, `/api/v1/namespaces/${namespace}`, credentials);
+      const labels = ns.metadata?.labels ?? {};
+      if (labels[ISTIO_LABELS.revision] !== target || labels[ISTIO_LABELS.injection] !== undefined) {
+        await this.gateway.patch(
+          cluster,
+          `/api/v1/namespaces/${namespace}`,
+          { metadata: { labels: { [ISTIO_LABELS.revision]: target, [ISTIO_LABELS.injection]: null } } },
+          'merge',
+          credentials,
+        );
+        this.snapshots.invalidate(cluster);
+      }
+    });
+    const { workloads, pods } = await retrier.run({ what: `read of namespace ${namespace}`, cluster }, () =>
+      this.namespaceState(cluster, namespace, credentials),
+    );
     const stale = (p: PodRevision) => p.revision !== undefined && p.revision !== target;
     const restarted: string[] = [];
     for (const w of workloads) {
       const hasStale = pods.some(p => p.workload === w.ref && stale(p));
       if (!hasStale || !w.rolledOut || w.restartedAt === stamp) continue;
-      await this.gateway.patch(
-        cluster,
-        `/apis/apps/v1/namespaces/${namespace}/${WORKLOAD_COLLECTIONS[w.kind]}/${w.name}`,
-        { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: stamp } } } } },
-        'strategic',
-        credentials,
-      );
+      const path = `/apis/apps/v1/namespaces/${namespace}/${WORKLOAD_COLLECTIONS[w.kind]}/${w.name}`;
+      await retrier.run({ what: `restart of ${w.ref} in ${namespace}`, cluster, retryConflicts: true }, async attempt => {
+        if (attempt.after) {
+          // The last attempt may have landed before its answer was lost: the stamp says so.
+          const current = await this.gateway.get<V1Deployment | V1StatefulSet | V1DaemonSet>(cluster, path, credentials);
+          if (describeWorkload(w.kind, current).restartedAt === stamp) return;
+        }
+        await this.gateway.patch(
+          cluster,
+          path,
+          { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: stamp } } } } },
+          'strategic',
+          credentials,
+        );
+      });
       restarted.push(w.ref);
       details.restarted = [...new Set([...(details.restarted ?? []), `${refPrefix}${w.ref}`])];
       await ctx.save();
@@ -320,8 +348,8 @@ export class StepWorker {
   // --- complete: the platform drops `from` once nothing uses it ---
 
   private async tickComplete(ctx: TickContext): Promise<TickResult> {
-    const { run, details, credentials, provider } = ctx;
-    const snapshot = await this.snapshot(run.cluster, credentials);
+    const { run, details, provider } = ctx;
+    const snapshot = await this.snapshot(ctx);
     const obs = observationOf(snapshot);
     if (!details.change) {
       const verdict = canComplete(obs, run);
@@ -348,7 +376,7 @@ export class StepWorker {
     if (deriveUpgradeState(obs, run).phase !== 'Completed') {
       return { done: false, message: `Waiting for istiod-${run.from} to go.` };
     }
-    const deleted = await this.deleteSharedConfig(run, run.from, credentials);
+    const deleted = await this.deleteSharedConfig(ctx, run.from);
     return { done: true, outcome: 'succeeded', runStatus: 'completed', message: `${run.from} is removed; ${run.cluster} runs ${run.to}.${deleted}` };
   }
 
@@ -357,7 +385,7 @@ export class StepWorker {
   private async tickRollback(ctx: TickContext): Promise<TickResult> {
     const { run, details, credentials, provider } = ctx;
     if (!details.change) {
-      const snapshot = await this.snapshot(run.cluster, credentials);
+      const snapshot = await this.snapshot(ctx);
       const obs = observationOf(snapshot);
       const toMove = obs.namespaces
         .filter(ns => ns.revision === run.to || (ns.podsByRevision[run.to] ?? 0) > 0)
@@ -370,7 +398,7 @@ export class StepWorker {
         if (!progress.done && progress.waiting) waiting.push(progress.waiting);
       }
       if (waiting.length > 0) return { done: false, message: waiting.join(' ') };
-      const after = observationOf(await this.snapshot(run.cluster, credentials));
+      const after = observationOf(await this.snapshot(ctx));
       const verdict = canRollback(after, run);
       const phase = deriveUpgradeState(after, run).phase;
       if (!verdict.allowed && phase !== 'RolledBack') {
@@ -393,11 +421,11 @@ export class StepWorker {
       return { done: true, outcome: 'failed', message: `Removing ${run.to} failed: ${status.message ?? 'the platform reports a failure'}` };
     }
     if (status.state === 'running') return { done: false, message: `Waiting for the platform to remove ${run.to}.` };
-    const snapshot = await this.snapshot(run.cluster, credentials);
+    const snapshot = await this.snapshot(ctx);
     if (snapshot.controlPlane.revisions.some(r => r.revision === run.to)) {
       return { done: false, message: `Waiting for istiod-${run.to} to go.` };
     }
-    const deleted = await this.deleteSharedConfig(run, run.to, credentials);
+    const deleted = await this.deleteSharedConfig(ctx, run.to);
     return {
       done: true,
       outcome: 'succeeded',

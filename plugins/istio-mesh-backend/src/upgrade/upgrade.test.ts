@@ -77,7 +77,14 @@ async function startSandbox(options: { clock?: ManualClock } = {}) {
 function config(sandbox: SandboxServer, caFile: string) {
   return {
     istioMesh: {
-      upgrades: { pollIntervalMs: 25, leaseSeconds: 5, lockWaitMs: 2000, rolloutTimeoutSeconds: 30, controlPlaneTimeoutSeconds: 30 },
+      upgrades: {
+        pollIntervalMs: 25,
+        leaseSeconds: 5,
+        lockWaitMs: 2000,
+        rolloutTimeoutSeconds: 30,
+        controlPlaneTimeoutSeconds: 30,
+        retries: { attempts: 5, baseDelayMs: 5, maxDelayMs: 40 },
+      },
       aks: {
         endpoint: sandbox.https!.url,
         caFile,
@@ -182,6 +189,7 @@ async function startBackend(options: {
   const api = {
     backend,
     audit,
+    knex: options.knex,
     get: (path: string) => request(server).get(`/api/istio-mesh/v1${path}`).set('Authorization', alice),
     post: (path: string, body?: object) => {
       const req = request(server).post(`/api/istio-mesh/v1${path}`).set('Authorization', alice);
@@ -337,6 +345,50 @@ describe.each(databases.eachSupportedId())('canary upgrades through the API, on 
   });
 });
 
+describe.each(databases.eachSupportedId())('concurrent completes on two replicas, on %s', databaseId => {
+  it('lets exactly one of 20 concurrent complete requests win (202); the other 19 get 409', async () => {
+    const { sandbox, caFile } = await startSandbox();
+    const apis: Api[] = [];
+    try {
+      const knex = await databases.init(databaseId);
+      apis.push(await startBackend({ sandbox, caFile, knex }), await startBackend({ sandbox, caFile, knex }));
+      const [api, replica] = apis;
+      expect((await api.post('/clusters/aks-dev/upgrade', { targetRevision: 'asm-1-30' })).status).toBe(202);
+      await waitFor('the canary', () => api.upgrade('aks-dev'), stepEnded);
+      await migrateAndWait(api, 'aks-dev', 'payments', 'asm-1-30');
+      await migrateAndWait(replica, 'aks-dev', 'storefront', 'asm-1-30');
+      expect((await replica.upgrade('aks-dev')).guards.complete).toEqual({ allowed: true });
+
+      // 20 requests at once, alternating between the replicas.
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? replica : api).post('/clusters/aks-dev/upgrade/complete')),
+      );
+      const statuses = results.map(r => r.status);
+      expect(statuses.filter(s => s === 202)).toHaveLength(1);
+      expect(statuses.filter(s => s === 409)).toHaveLength(19);
+      // The losers are told why: the winner's step runs (or ran), or it holds the cluster's lock.
+      for (const loser of results.filter(r => r.status === 409)) {
+        expect(loser.body.error.name).toBe('ConflictError');
+        expect(loser.body.error.message).toMatch(/complete step \d+ .* is still running|Another upgrade action on aks-dev is in progress|No upgrade is in progress on aks-dev/);
+      }
+      const run = await waitFor('the completion', () => replica.upgrade('aks-dev'), r => r.status === 'completed');
+      // One complete step, one ARM change: the old revision was removed once.
+      expect(run.steps.map(s => [s.action, s.outcome])).toEqual([
+        ['start', 'succeeded'],
+        ['migrate', 'succeeded'],
+        ['migrate', 'succeeded'],
+        ['complete', 'succeeded'],
+      ]);
+      expect(istiodRevisions(sandbox, 'aks-dev')).toEqual(['asm-1-30']);
+      const audit = [...api.audit, ...replica.audit].filter(e => e.eventId === 'upgrade-complete');
+      expect(audit.map(e => e.outcome).sort()).toEqual(['success', ...Array(19).fill('fail')].sort());
+    } finally {
+      await Promise.all(apis.map(a => a.backend.stop()));
+      await sandbox.close();
+    }
+  });
+});
+
 describe('canary upgrades through the API (SQLite)', () => {
   let sandbox: SandboxServer;
   let caFile: string;
@@ -437,14 +489,24 @@ describe('canary upgrades through the API (SQLite)', () => {
     const api = await backend();
     expect((await api.post('/clusters/aks-dev/upgrade', { targetRevision: 'asm-1-30' })).status).toBe(202);
     await waitFor('the canary', () => api.upgrade('aks-dev'), stepEnded);
-    // The cluster fails the second restart: the relabel and the first restart went through.
-    sandbox.faults.add({ kind: 'error', status: 503, cluster: 'aks-dev', methods: ['PATCH'], path: '/clusters/*/apis/apps/v1/namespaces/payments/deployments/payments-worker' });
+    // The cluster fails the second restart for good: the relabel and the first restart went through.
+    const fault = sandbox.faults.add({ kind: 'error', status: 503, cluster: 'aks-dev', methods: ['PATCH'], path: '/clusters/*/apis/apps/v1/namespaces/payments/deployments/payments-worker' });
     const failed = await api.post('/clusters/aks-dev/namespaces/payments/migrate', { targetRevision: 'asm-1-30' });
     expect(failed.status).toBe(503);
-    expect(failed.body.error.message).toContain("cluster 'aks-dev'");
+    expect(failed.body.error.message).toMatch(
+      /^Gave up on the restart of Deployment\/payments-worker in payments in cluster 'aks-dev' after 5 attempts \(last: 503\): cluster 'aks-dev' answered 503/,
+    );
+    // The whole budget was spent on that one write: 5 attempts, 4 retries, all recorded on the step.
+    expect(sandbox.faults.list().find(f => f.id === fault.id)).toMatchObject({ fired: 5 });
     let run = await api.upgrade('aks-dev');
     expect(run.status).toBe('failed');
-    expect(lastStep(run)).toMatchObject({ action: 'migrate', outcome: 'failed', restartedWorkloads: ['Deployment/payments-api'], message: expect.stringContaining('503') });
+    expect(lastStep(run)).toMatchObject({
+      action: 'migrate',
+      outcome: 'failed',
+      restartedWorkloads: ['Deployment/payments-api'],
+      retries: 4,
+      message: expect.stringMatching(/after 5 attempts \(last: 503\).*\(4 retries after 503\.\)$/),
+    });
     expect(run.namespaces.find(n => n.name === 'payments')).toMatchObject({ revision: 'asm-1-30', state: 'failed' });
 
     sandbox.faults.clear();
@@ -452,6 +514,59 @@ describe('canary upgrades through the API (SQLite)', () => {
     expect(retried.step).toMatchObject({ outcome: 'succeeded', restartedWorkloads: ['Deployment/payments-worker'] });
     run = await api.upgrade('aks-dev');
     expect(run.namespaces.find(n => n.name === 'payments')).toMatchObject({ state: 'migrated', podsByRevision: { 'asm-1-30': 3 } });
+  });
+
+  it('retries throttled, failing, conflicting and dropped cluster calls during a migration, and records them', async () => {
+    const api = await backend();
+    expect((await api.post('/clusters/aks-dev/upgrade', { targetRevision: 'asm-1-30' })).status).toBe(202);
+    await waitFor('the canary', () => api.upgrade('aks-dev'), stepEnded);
+    const nsPath = '/clusters/aks-dev/api/v1/namespaces/payments';
+    const apps = '/clusters/aks-dev/apis/apps/v1/namespaces/payments';
+    const rules = sandbox.faults.addAll([
+      // The relabel is throttled twice (Retry-After: 1 s), then goes through.
+      { kind: 'throttle', cluster: 'aks-dev', methods: ['PATCH'], path: nsPath, count: 2, retryAfterSeconds: 1 },
+      // The namespace's pod list fails once, its deployment list loses its connection once.
+      { kind: 'error', status: 500, cluster: 'aks-dev', methods: ['GET'], path: `${nsPath}/pods`, count: 1 },
+      { kind: 'drop', cluster: 'aks-dev', methods: ['GET'], path: `${apps}/deployments`, count: 1 },
+      // One restart meets a 503, the other a 409 (re-read, then written again).
+      { kind: 'error', status: 503, cluster: 'aks-dev', methods: ['PATCH'], path: `${apps}/deployments/payments-api`, count: 1 },
+      { kind: 'conflict', cluster: 'aks-dev', methods: ['PATCH'], path: `${apps}/deployments/payments-worker`, count: 1 },
+    ]);
+    const { step } = await migrateAndWait(api, 'aks-dev', 'payments', 'asm-1-30');
+    const fired = sandbox.faults.list().filter(f => rules.some(r => r.id === f.id)).map(f => [f.kind, f.fired]);
+    expect(fired).toEqual([['throttle', 2], ['error', 1], ['drop', 1], ['error', 1], ['conflict', 1]]);
+    // Every fault that fired was retried, and the step says so. The pod list's 500 and the
+    // deployment list's drop hit the same read of the namespace (both lists at once), which
+    // one retry repeats: 6 faults, 5 retries.
+    expect(step).toMatchObject({
+      outcome: 'succeeded',
+      retries: 5,
+      restartedWorkloads: ['Deployment/payments-api', 'Deployment/payments-worker'],
+    });
+    expect(step.message).toMatch(/\(5 retries after (\w+\/)*409(\/\w+)*\.\)$/);
+    expect(step.message).toContain('429');
+    expect(step.message).toContain('503');
+    const row = await api.knex('istio_mesh_upgrade_steps').where({ id: step.id }).first();
+    const details = typeof row.details === 'string' ? JSON.parse(row.details) : row.details;
+    expect(details.retries.total).toBe(5);
+    expect(details.retries.causes).toMatchObject({ '429': 2, '503': 1, '409': 1 });
+    // The migration is whole: labelled, every pod on the canary, each Deployment restarted once.
+    expect(sidecarRevisions(sandbox, 'aks-dev', 'payments')).toEqual(['asm-1-30', 'asm-1-30', 'asm-1-30']);
+    const replicaSets = [...store(sandbox, 'aks-dev').scan(type('ReplicaSet'), 'payments')].map(r => r.metadata.ownerReferences[0].name).sort();
+    expect(replicaSets).toEqual(['payments-api', 'payments-api', 'payments-worker', 'payments-worker']);
+  });
+
+  it('rides out throttling and 5xx of Azure Resource Manager (the SDK retries them)', async () => {
+    const api = await backend();
+    const rules = sandbox.faults.addAll([
+      { kind: 'throttle', cluster: 'aks-dev', methods: ['PUT'], path: '/subscriptions/**/managedClusters/aks-dev', count: 1, retryAfterSeconds: 1 },
+      { kind: 'error', status: 500, cluster: 'aks-dev', methods: ['GET'], path: '/subscriptions/**/meshUpgradeProfiles/istio', count: 1 },
+    ]);
+    expect((await api.post('/clusters/aks-dev/upgrade', { targetRevision: 'asm-1-30' })).status).toBe(202);
+    const run = await waitFor('the canary', () => api.upgrade('aks-dev'), stepEnded);
+    expect(lastStep(run)).toMatchObject({ action: 'start', outcome: 'succeeded' });
+    expect(run.installedRevisions).toEqual(['asm-1-29', 'asm-1-30']);
+    expect(sandbox.faults.list().filter(f => rules.some(r => r.id === f.id)).map(f => f.fired)).toEqual([1, 1]);
   });
 
   it('answers 400 for bad input and writes nothing', async () => {
@@ -584,6 +699,10 @@ describe('resuming after a restart', () => {
       expect((await first.post('/clusters/aks-dev/upgrade', { targetRevision: 'asm-1-30' })).status).toBe(202);
       await waitFor('the canary', () => first.upgrade('aks-dev'), stepEnded, tick);
 
+      // Rules that match but never fire count the writes reaching the payments namespace.
+      const watchPatches = () =>
+        sandbox.faults.add({ kind: 'latency', latencyMs: 0, rate: 0, cluster: 'aks-dev', methods: ['PATCH'], path: '/clusters/*/api*/**/namespaces/payments**' });
+      const patchesBefore = watchPatches();
       const res = await first.post('/clusters/aks-dev/namespaces/payments/migrate', { targetRevision: 'asm-1-30' });
       expect(res.status).toBe(202);
       const stepId = (res.body as UpgradeActionResponse).step.id;
@@ -595,6 +714,13 @@ describe('resuming after a restart', () => {
       expect(stamps.every(s => !s.endsWith('@undefined'))).toBe(true);
       expect(sidecarRevisions(sandbox, 'aks-dev', 'payments')).toContain('asm-1-29');
       await first.backend.stop();
+      // The first backend wrote the label and two restarts.
+      expect(sandbox.faults.list().find(f => f.id === patchesBefore.id)!.matched).toBe(3);
+      sandbox.faults.remove(patchesBefore.id);
+      const patches = watchPatches();
+      const reads = sandbox.faults.add({ kind: 'latency', latencyMs: 0, rate: 0, cluster: 'aks-dev', methods: ['GET'], path: '/clusters/*/api/v1/namespaces/payments/pods' });
+      const rolloutsPending = deployments().filter(d => (d.status?.updatedReplicas ?? 0) < d.spec.replicas || d.status?.replicas > d.status?.updatedReplicas);
+      expect(rolloutsPending.length).toBeGreaterThan(0); // unfinished work: the rollouts and the verification
 
       // A new backend on the same database: its scheduled task picks the step up at startup.
       const second = await startBackend({ sandbox, caFile, knex });
@@ -604,10 +730,20 @@ describe('resuming after a restart', () => {
       expect(stepOf(run)).toMatchObject({ outcome: 'succeeded', restartedWorkloads: ['Deployment/payments-api', 'Deployment/payments-worker'] });
       expect(run).toMatchObject({ migratedNamespaces: ['payments'], status: 'waiting' });
       expect(sidecarRevisions(sandbox, 'aks-dev', 'payments')).toEqual(['asm-1-30', 'asm-1-30', 'asm-1-30']);
-      // Not restarted twice: the same stamps, one new ReplicaSet per Deployment.
+      // Not restarted twice: the same stamps, one new ReplicaSet per Deployment, and the
+      // second backend sent no write at all to the namespace or its workloads (the label and
+      // both restarts were done), while it did read the pods to verify them.
       expect(restartedAt()).toEqual(stamps);
       const replicaSets = [...store(sandbox, 'aks-dev').scan(type('ReplicaSet'), 'payments')].map(r => r.metadata.ownerReferences[0].name).sort();
       expect(replicaSets).toEqual(['payments-api', 'payments-api', 'payments-worker', 'payments-worker']);
+      const watched = sandbox.faults.list();
+      expect(watched.find(f => f.id === patches.id)!.matched).toBe(0);
+      expect(watched.find(f => f.id === reads.id)!.matched).toBeGreaterThan(0);
+      // Unfinished work finished: every rollout is complete.
+      expect(deployments().map(d => [d.metadata.name, d.status.updatedReplicas === d.spec.replicas && d.status.replicas === d.spec.replicas])).toEqual([
+        ['payments-api', true],
+        ['payments-worker', true],
+      ]);
       await second.backend.stop();
     } finally {
       await sandbox.close();
