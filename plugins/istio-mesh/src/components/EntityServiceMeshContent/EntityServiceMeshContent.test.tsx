@@ -58,9 +58,12 @@ const canaryStatus: EntityMeshStatus = {
   ],
 };
 
+// No canary run recorded: the migrate button (EntityNamespaceMigration.test.tsx) stays hidden.
+const noUpgrade: Partial<IstioMeshApi> = { getUpgrade: async () => undefined };
+
 function renderWith(api: Partial<IstioMeshApi>) {
   return renderInTestApp(
-    <TestApiProvider apis={[[istioMeshApiRef, api]]}>
+    <TestApiProvider apis={[[istioMeshApiRef, { ...noUpgrade, ...api }]]}>
       <EntityProvider entity={entity}>
         <EntityServiceMeshContent />
       </EntityProvider>

@@ -8,6 +8,7 @@ import AlertTitle from '@material-ui/lab/AlertTitle';
 import Grid from '@material-ui/core/Grid';
 import { useEntityMeshStatus } from '../../hooks/useEntityMeshStatus';
 import { ClusterMeshCard } from './ClusterMeshCard';
+import { EntityNamespaceMigrations } from './EntityNamespaceMigration';
 import { EntityMetricsPanel } from './EntityMetricsPanel';
 
 /** The entity's "Service Mesh" tab. */
@@ -42,6 +43,7 @@ export function EntityServiceMeshContent() {
           <ClusterMeshCard status={cluster} />
         </Grid>
       ))}
+      <EntityNamespaceMigrations clusters={value.clusters} />
       {value.clusters.length > 0 && <Grid item xs={12}><EntityMetricsPanel /></Grid>}
     </Grid>
   );
