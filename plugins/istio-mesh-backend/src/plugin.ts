@@ -15,6 +15,7 @@ import { PrometheusMetricsProvider } from './metrics/PrometheusMetricsProvider';
 import { AksControlPlaneProvider } from './providers/AksControlPlaneProvider';
 import { UpstreamIstioControlPlaneProvider } from './providers/UpstreamIstioControlPlaneProvider';
 import { createRouter } from './router';
+import { DefaultMeshConfigService } from './meshconfig/MeshConfigService';
 import { KubernetesBackendClusterGateway } from './service/ClusterGateway';
 import { DefaultMeshInspector } from './service/MeshInspector';
 import { ClusterSnapshots } from './service/ClusterSnapshots';
@@ -96,6 +97,7 @@ export const istioMeshPlugin = createBackendPlugin({
           settings: readMetricsSettings(config),
         });
 
+        const meshConfig = new DefaultMeshConfigService({ gateway, snapshots, logger: logger.child({ component: 'meshconfig' }) });
         // Canary upgrades: persisted runs and steps, resumed by whichever replica runs the task.
         const upgrades = new UpgradeService({
           store: await UpgradeStore.create({ database }),
@@ -106,6 +108,7 @@ export const istioMeshPlugin = createBackendPlugin({
           auth,
           logger: logger.child({ component: 'upgrades' }),
           settings: readUpgradeSettings(config),
+          sharedConfig: meshConfig,
         });
         lifecycle.addShutdownHook(() => upgrades.stop());
         const resumeSeconds = config.getOptionalNumber('istioMesh.upgrades.resumeIntervalSeconds') ?? 30;
@@ -127,6 +130,7 @@ export const istioMeshPlugin = createBackendPlugin({
             inspector,
             readModel,
             metrics,
+            meshConfig: { auditor, meshConfig },
             upgrades: {
               auditor,
               upgrades,

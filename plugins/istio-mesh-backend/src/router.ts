@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { MeshInspector } from './service/MeshInspector';
 import { MeshReadModel } from './service/MeshReadModel';
 import { createUpgradeRouter, UpgradeRouterOptions } from './upgrade/routes';
+import { createMeshConfigRouter, MeshConfigRouterOptions } from './meshconfig/routes';
 import { MetricsService } from './metrics/MetricsService';
 import { createMetricsRouter } from './metrics/routes';
 
@@ -56,6 +57,8 @@ export interface RouterOptions {
   readModel: MeshReadModel;
   /** The upgrade endpoints, when the plugin has a database (see docs/upgrades.md). */
   upgrades?: Omit<UpgradeRouterOptions, 'httpAuth'>;
+  /** The shared MeshConfig endpoints (docs/meshconfig.md). */
+  meshConfig?: Omit<MeshConfigRouterOptions, 'httpAuth' | 'permissions'>;
   /** Golden signals from the clusters' Prometheus (docs/metrics.md); without it the overview says metrics are unconfigured. */
   metrics?: MetricsService;
 }
@@ -114,6 +117,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   if (upgrades) {
     router.use(createUpgradeRouter({ httpAuth, ...upgrades }));
   }
+  if (options.meshConfig) router.use(createMeshConfigRouter({ httpAuth, permissions, ...options.meshConfig }));
 
   return router;
 }

@@ -145,7 +145,7 @@ export function componentImage(component: 'pilot' | 'proxyv2', revision: string,
 export function meshConfig(revision: string, layout: MeshLayout = AKS_LAYOUT): string {
   const ns = layout.controlPlaneNamespace;
   return layout.flavor === 'aks'
-    ? `defaultConfig:\n  discoveryAddress: istiod-${revision}.${ns}.svc:15012\n  gatewayTopology:\n    numTrustedProxies: 1\nenablePrometheusMerge: true\nrootNamespace: ${ns}\ntrustDomain: cluster.local\n`
+    ? `defaultConfig:\n  discoveryAddress: istiod-${revision}.${ns}.svc:15012\n  gatewayTopology:\n    numTrustedProxies: 1\n  image:\n    imageType: distroless\nenablePrometheusMerge: true\nrootNamespace: ${ns}\ntrustDomain: cluster.local\n`
     : `defaultConfig:\n  discoveryAddress: istiod-${revision}.${ns}.svc:15012\nenablePrometheusMerge: true\nrootNamespace: ${ns}\ntrustDomain: cluster.local\n`;
 }
 
@@ -355,7 +355,19 @@ export function addSharedMeshConfig(store: ClusterStore, revision: string, layou
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: `istio-shared-configmap-${revision}`, namespace: layout.controlPlaneNamespace },
-    data: { mesh: 'accessLogFile: /dev/stdout\ndefaultConfig:\n  holdApplicationUntilProxyStarts: true\n' },
+    // gatewayTopology is also set by the add-on's istio-<rev>, whose value wins: the portal shows it as overridden.
+    data: {
+      mesh: [
+        `# Shared MeshConfig of the platform team (istiod merges it under the add-on's istio-${revision}).`,
+        'accessLogFile: /dev/stdout',
+        'accessLogEncoding: JSON',
+        'defaultConfig:',
+        '  holdApplicationUntilProxyStarts: true',
+        '  gatewayTopology:',
+        '    numTrustedProxies: 2',
+        '',
+      ].join('\n'),
+    },
   });
 }
 

@@ -18,6 +18,8 @@ interface KubeList<T> {
 
 export interface ListOptions {
   labelSelector?: string;
+  /** e.g. `metadata.name=istio-ca-root-cert`, to list one ConfigMap per namespace. */
+  fieldSelector?: string;
   /** Page size for `limit`/`continue` pagination. */
   pageSize?: number;
   /** Called with each page as it arrives (e.g. to reduce objects before the next page). */
@@ -65,6 +67,11 @@ export interface ClusterGateway {
   ): Promise<T>;
   /** Deletes one object; 404 is a NotFoundError. */
   delete(cluster: string, path: string, credentials: BackstageCredentials): Promise<void>;
+  /**
+   * Replaces one object (PUT). With `metadata.resourceVersion` in the body the cluster
+   * refuses it when the object changed meanwhile: a ConflictError (409).
+   */
+  replace<T>(cluster: string, path: string, body: object, credentials: BackstageCredentials): Promise<T>;
 }
 
 const DEFAULT_PAGE_SIZE = 500;
@@ -110,6 +117,7 @@ export class KubernetesBackendClusterGateway implements ClusterGateway {
       const query = new URLSearchParams();
       query.set('limit', String(options.pageSize ?? DEFAULT_PAGE_SIZE));
       if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+      if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
       if (continueToken) query.set('continue', continueToken);
       const page = await this.request<KubeList<T>>(
         `/proxy${path}?${query}`,
@@ -151,6 +159,16 @@ export class KubernetesBackendClusterGateway implements ClusterGateway {
       `cluster '${cluster}'`,
       { [HEADER_CLUSTER]: cluster, 'Content-Type': PATCH_CONTENT_TYPES[type] },
       { method: 'PATCH', body: JSON.stringify(patch) },
+    );
+  }
+
+  async replace<T>(cluster: string, path: string, body: object, credentials: BackstageCredentials): Promise<T> {
+    return this.request<T>(
+      `/proxy${path}`,
+      credentials,
+      `cluster '${cluster}'`,
+      { [HEADER_CLUSTER]: cluster, 'Content-Type': 'application/json' },
+      { method: 'PUT', body: JSON.stringify(body) },
     );
   }
 
@@ -249,7 +267,6 @@ function retryAfterMs(header: string | null): number | undefined {
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
-
 
 async function describeFailure(response: Response): Promise<string> {
   const text = await response.text().catch(() => '');

@@ -27,6 +27,9 @@ function fakeGateway(clusters: string[], failing: string[] = []) {
     patch: async () => {
       throw new Error('not used');
     },
+    replace: async () => {
+      throw new Error('not used');
+    },
     delete: async () => {
       throw new Error('not used');
     },

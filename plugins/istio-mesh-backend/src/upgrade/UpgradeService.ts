@@ -27,6 +27,7 @@ import { ClusterGateway } from '../service/ClusterGateway';
 import { observationOf } from './observe';
 import { DEFAULT_RETRY_POLICY, RetryPolicy, RetryTally, StepRetrier, describeRetries } from './retry';
 import { StepWorker, TickResult, withBlockers } from './steps';
+import type { SharedMeshConfigCopier } from '../meshconfig/MeshConfigService';
 import { RunRecord, StepDetails, StepRecord, UpgradeStore } from './UpgradeStore';
 
 /** Timings of upgrade steps (config `istioMesh.upgrades`). */
@@ -100,6 +101,8 @@ export interface UpgradeServiceOptions {
   auth: AuthService;
   logger: LoggerService;
   settings?: Partial<UpgradeSettings>;
+  /** Checks and copies the shared MeshConfig to the new revision (domain rule: before the start). */
+  sharedConfig?: SharedMeshConfigCopier;
 }
 
 /**
@@ -168,7 +171,7 @@ export class UpgradeService {
 
   constructor(private readonly options: UpgradeServiceOptions) {
     this.settings = { ...DEFAULT_UPGRADE_SETTINGS, ...options.settings };
-    this.worker = new StepWorker(options.gateway, options.snapshots, options.logger);
+    this.worker = new StepWorker(options.gateway, options.snapshots, options.logger, options.sharedConfig);
   }
 
   private get store() {
@@ -202,6 +205,7 @@ export class UpgradeService {
         const started = steps.some(s => (s.action === 'start' || s.action === 'adopt') && s.outcome === 'succeeded');
         if (active.to === target && !started) {
           // The start failed (ARM refused or its operation failed): try it again.
+          await this.options.sharedConfig?.checkCopy(cluster, active.from, target, credentials);
           return this.record(active, { action: 'start', actor, targetRevision: target }, credentials, this.settings.controlPlaneTimeoutMs);
         }
         throw new ConflictError(
@@ -221,6 +225,8 @@ export class UpgradeService {
       }
       const info = await provider.getUpgradeInfo(cluster, { installedRevisions: installed });
       throwUnless(canStartUpgrade(observationOf(snapshot, info.availableUpgrades), target));
+      // A shared MeshConfig the new revision's policy blocks would fail the start after ARM was asked: refuse now.
+      await this.options.sharedConfig?.checkCopy(cluster, installed[0], target, credentials);
       const run = await this.newRun(cluster, provider, installed[0], target, actor);
       return this.record(run, { action: 'start', actor, targetRevision: target }, credentials, this.settings.controlPlaneTimeoutMs);
     });

@@ -28,6 +28,7 @@ import {
   observationOf,
 } from './observe';
 import { StepRetrier } from './retry';
+import type { SharedMeshConfigCopier } from '../meshconfig/MeshConfigService';
 import { RunRecord, StepDetails, StepRecord } from './UpgradeStore';
 
 /** What one pass over a step found: finished (with the outcome), or still waiting. */
@@ -80,6 +81,8 @@ export class StepWorker {
     private readonly gateway: ClusterGateway,
     private readonly snapshots: ClusterSnapshots,
     private readonly logger: LoggerService,
+    /** Validates the shared MeshConfig under the new revision's policy while copying it (meshconfig/). */
+    private readonly sharedConfig?: SharedMeshConfigCopier,
   ) {}
 
   async tick(ctx: TickContext): Promise<TickResult> {
@@ -138,6 +141,12 @@ export class StepWorker {
   /** Domain rule: `istio-shared-configmap-<new>` must exist before the canary starts, if the old one does. */
   private async copySharedConfig(ctx: TickContext): Promise<string> {
     const { run, credentials } = ctx;
+    if (this.sharedConfig) {
+      const copier = this.sharedConfig;
+      return ctx.retrier.run({ what: `copy of ${sharedConfigMapName(run.from)}`, cluster: run.cluster }, () =>
+        copier.copy(run.cluster, run.from, run.to, credentials),
+      );
+    }
     const snapshot = await this.snapshot(ctx);
     const ns = snapshot.controlPlane.namespace;
     let source: V1ConfigMap;

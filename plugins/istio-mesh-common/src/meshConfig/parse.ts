@@ -12,6 +12,7 @@ import {
   LineCounter,
   Node as YamlNode,
   parseDocument,
+  stringify,
 } from 'yaml';
 import { MeshConfigFinding, SourcePosition } from './findings';
 import { formatPath } from './policy';
@@ -182,4 +183,9 @@ export function parseMeshConfigYaml(source: string, limits: MeshConfigLimits = M
   // maxAliasCount 0: defence in depth, aliases were refused above.
   const value = doc.toJS({ maxAliasCount: 0 }) as Record<string, unknown>;
   return { value, errors, positions };
+}
+
+/** YAML text of parsed MeshConfig data (the effective view); empty for an empty mapping. */
+export function stringifyMeshConfig(value: Record<string, unknown>): string {
+  return Object.keys(value).length ? stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 }) : '';
 }
