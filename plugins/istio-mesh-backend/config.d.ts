@@ -8,6 +8,13 @@ export interface Config {
        */
       ttlSeconds?: number;
     };
+    /** The mesh's certificates (see docs/trust-and-gateways.md). */
+    trust?: {
+      /** Warn when a root or intermediate certificate has fewer days left. Default 30. */
+      warningDays?: number;
+      /** Critical (cluster health too) when it has fewer days left, or is expired. Default 7; at most warningDays. */
+      criticalDays?: number;
+    };
     /** Canary upgrades (see docs/upgrades.md). */
     upgrades?: {
       /**

@@ -122,8 +122,9 @@ export function aksProdRoots(now: Date): { oldRoot: CaRoot; newRoot: CaRoot } {
       'contoso-root-2023',
       [['C', 'NL'], ['O', 'Contoso'], ['CN', 'Contoso Mesh Root CA 2023']],
       { type: 'rsa', bits: 2048 },
+      // Half a day more, so that "21 days left" holds for the whole demo session.
       new Date(now.getTime() - (3 * 365 - 21) * DAY),
-      new Date(now.getTime() + 21 * DAY),
+      new Date(now.getTime() + 21.5 * DAY),
     ),
     newRoot: makeRoot(
       'contoso-root-2026',

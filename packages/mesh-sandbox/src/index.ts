@@ -29,3 +29,5 @@ export { injectedPod, injectionSkipReason, sidecarProfile } from './istio/inject
 export type { SidecarProfile } from './istio/injection';
 export { TrafficSimulator, DEMO_TRAFFIC_GRAPH, parseExposition, proxyMetricsPath } from './telemetry';
 export type { TelemetryOptions, TrafficEdge, TrafficFlow, TrafficSpike, TrafficSpikeInput, TargetGroup } from './telemetry';
+export { issueCertificate, caKeyPair } from './tls/x509';
+export type { CaKeyPair, DistinguishedName, IssueOptions, KeyAlgorithm } from './tls/x509';

@@ -293,6 +293,10 @@ describe('istio-mesh backend against the sandbox, through the Kubernetes backend
     ]);
     expect(body.clusters[1].healthReasons).toEqual([
       "3 pods drifted from their namespace's revision and need a restart.",
+      // Gateways and certificates: see trust/trustAndGateways.test.ts.
+      'Gateway payments-egress has no Deployment for asm-1-30: it still runs only asm-1-29, so it lags the control plane.',
+      expect.stringMatching(/^Root certificate Contoso Mesh Root CA 2023 expires in 21 days/),
+      expect.stringMatching(/^Namespace storefront has a stale trust bundle/),
     ]);
   });
 
@@ -311,19 +315,19 @@ describe('istio-mesh backend against the sandbox, through the Kubernetes backend
       podsByRevision: { 'asm-1-29': 3, 'asm-1-30': 2 },
       driftedPods: 3,
     });
-    expect(body.gateways).toEqual([
-      {
-        name: 'aks-istio-ingressgateway-external',
-        namespace: 'aks-istio-ingress',
-        type: 'LoadBalancer',
-        addresses: ['20.61.14.7'],
-        ports: [15021, 80, 443],
-        deployments: [
-          { name: 'aks-istio-ingressgateway-external-asm-1-29', revision: 'asm-1-29', replicas: 2, readyReplicas: 2 },
-          { name: 'aks-istio-ingressgateway-external-asm-1-30', revision: 'asm-1-30', replicas: 2, readyReplicas: 2 },
-        ],
-      },
-    ]);
+    // Gateway details (HPAs, lag, egress): trust/trustAndGateways.test.ts.
+    expect(body.gateways.map(g => g.name)).toEqual(['aks-istio-ingressgateway-external', 'aks-istio-ingressgateway-internal', 'payments-egress']);
+    expect(body.gateways[0]).toMatchObject({
+      name: 'aks-istio-ingressgateway-external',
+      namespace: 'aks-istio-ingress',
+      type: 'LoadBalancer',
+      addresses: ['20.61.14.7'],
+      ports: [15021, 80, 443],
+      deployments: [
+        { name: 'aks-istio-ingressgateway-external-asm-1-29', revision: 'asm-1-29', replicas: 2, readyReplicas: 2 },
+        { name: 'aks-istio-ingressgateway-external-asm-1-30', revision: 'asm-1-30', replicas: 2, readyReplicas: 2 },
+      ],
+    });
     const dev = (await get(server, '/v1/clusters/aks-dev')).body as ClusterDetail;
     expect(dev.namespaces.find(n => n.name === 'legacy')).toMatchObject({
       injection: { mode: 'ignored-injection-label' },

@@ -15,6 +15,8 @@ import { PrometheusMetricsProvider } from './metrics/PrometheusMetricsProvider';
 import { AksControlPlaneProvider } from './providers/AksControlPlaneProvider';
 import { UpstreamIstioControlPlaneProvider } from './providers/UpstreamIstioControlPlaneProvider';
 import { createRouter } from './router';
+import { DefaultGatewayService } from './gateways/GatewayService';
+import { DefaultTrustService, readTrustThresholds } from './trust/TrustService';
 import { DefaultMeshConfigService } from './meshconfig/MeshConfigService';
 import { KubernetesBackendClusterGateway } from './service/ClusterGateway';
 import { DefaultMeshInspector } from './service/MeshInspector';
@@ -89,7 +91,11 @@ export const istioMeshPlugin = createBackendPlugin({
         const aks = AksControlPlaneProvider.fromConfig(config);
         const providers = [...moduleProviders, ...(aks ? [aks] : [])];
         const upstreamProvider = new UpstreamIstioControlPlaneProvider();
-        const readModel = new MeshReadModel(snapshots, catalog, providers, upstreamProvider);
+        const trust = new DefaultTrustService({ snapshots, thresholds: readTrustThresholds(config) });
+        const readModel = new MeshReadModel(snapshots, catalog, providers, upstreamProvider, {
+          trust,
+          gateways: new DefaultGatewayService(),
+        });
         const prometheus = PrometheusMetricsProvider.fromConfig(config);
         const metrics = new MetricsService({
           providers: [...metricsProviders, ...(prometheus ? [prometheus] : [])],
@@ -133,6 +139,7 @@ export const istioMeshPlugin = createBackendPlugin({
             meshConfig: { auditor, meshConfig },
             upgrades: {
               auditor,
+            trust,
               upgrades,
               permissions: new UpgradePermissions(permissions, catalog, snapshots, auth),
             },

@@ -19,6 +19,8 @@ import { createUpgradeRouter, UpgradeRouterOptions } from './upgrade/routes';
 import { createMeshConfigRouter, MeshConfigRouterOptions } from './meshconfig/routes';
 import { MetricsService } from './metrics/MetricsService';
 import { createMetricsRouter } from './metrics/routes';
+import { createTrustRouter } from './trust/routes';
+import { TrustService } from './trust/TrustService';
 
 const entityNamePart = z
   .string()
@@ -61,6 +63,8 @@ export interface RouterOptions {
   meshConfig?: Omit<MeshConfigRouterOptions, 'httpAuth' | 'permissions'>;
   /** Golden signals from the clusters' Prometheus (docs/metrics.md); without it the overview says metrics are unconfigured. */
   metrics?: MetricsService;
+  /** The mesh's certificates (docs/trust-and-gateways.md). */
+  trust?: TrustService;
 }
 
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
@@ -118,6 +122,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     router.use(createUpgradeRouter({ httpAuth, ...upgrades }));
   }
   if (options.meshConfig) router.use(createMeshConfigRouter({ httpAuth, permissions, ...options.meshConfig }));
+  if (options.trust) router.use(createTrustRouter({ httpAuth, permissions, trust: options.trust }));
 
   return router;
 }

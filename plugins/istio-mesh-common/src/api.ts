@@ -7,6 +7,8 @@ import type { MeshProvider, NamespaceInjection, PodMeshState } from './injection
 import type { MeshHealth } from './health';
 import type { UpgradePhase } from './upgrade';
 import type { HealthGateResult, HealthGateVerdict, MetricsStatus, OverviewSignals } from './metrics';
+import type { GatewayView } from './gateways';
+import type { TrustSummary } from './trust';
 
 export interface PodMeshStatus {
   name: string;
@@ -87,6 +89,8 @@ export interface ClusterSummary {
   healthReasons: string[];
   /** Kubernetes API requests the snapshot behind this summary cost (one LIST page each). */
   snapshotApiRequests: number;
+  /** CA mode, rotation, stale bundles and expiry warnings (details: `/v1/clusters/:cluster/trust`). */
+  trust?: TrustSummary;
 }
 
 export interface ClustersResponse {
@@ -107,14 +111,13 @@ export interface NamespaceMeshSummary {
   problem?: string;
 }
 
-export interface GatewayStatus {
-  name: string;
-  namespace: string;
-  type: string;
-  addresses: string[];
+/**
+ * A gateway Service with its per-revision Deployments (ready replicas, HPA bounds) and
+ * where it lags the control plane (see `gateways.ts`).
+ */
+export interface GatewayStatus extends GatewayView {
+  /** Port numbers (details with names in `portDetails`). */
   ports: number[];
-  /** The gateway's per-revision Deployments. */
-  deployments: Array<{ name: string; revision?: string; replicas: number; readyReplicas: number }>;
 }
 
 /** Upgrades the platform offers a cluster, from its control-plane provider. */

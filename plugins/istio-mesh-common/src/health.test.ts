@@ -41,6 +41,36 @@ describe('clusterHealth', () => {
   });
 });
 
+describe('clusterHealth with certificates and gateways', () => {
+  const base = { phase: 'Stable' as const, revisions: [rev('asm-1-29', 2, 2)], driftedPods: 0, problems: [] };
+  it('warns about lagging gateways and certificate warnings, after the other reasons', () => {
+    expect(
+      clusterHealth({
+        ...base,
+        driftedPods: 2,
+        gatewayProblems: ['Gateway payments-egress has no Deployment for asm-1-30.'],
+        trustWarnings: [{ severity: 'warning', message: 'Root certificate Old expires in 21 days (2026-12-22).' }],
+      }),
+    ).toEqual({
+      health: 'warning',
+      reasons: [
+        "2 pods drifted from their namespace's revision and need a restart.",
+        'Gateway payments-egress has no Deployment for asm-1-30.',
+        'Root certificate Old expires in 21 days (2026-12-22).',
+      ],
+    });
+  });
+  it('is critical with a critical certificate warning', () => {
+    expect(clusterHealth({ ...base, trustWarnings: [{ severity: 'critical', message: 'Root certificate R expired on 2026-11-28.' }] })).toEqual({
+      health: 'critical',
+      reasons: ['Root certificate R expired on 2026-11-28.'],
+    });
+  });
+  it('stays healthy with empty lists', () => {
+    expect(clusterHealth({ ...base, trustWarnings: [], gatewayProblems: [] })).toEqual({ health: 'healthy', reasons: [] });
+  });
+});
+
 describe('injectionProblem', () => {
   it('explains misconfigured namespaces and stays quiet otherwise', () => {
     expect(injectionProblem('legacy', { mode: 'ignored-injection-label', reason: 'uses istio-injection=enabled, which the AKS add-on ignores' })).toBe(

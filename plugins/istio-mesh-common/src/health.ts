@@ -21,13 +21,20 @@ export interface ClusterHealthInput {
   driftedPods: number;
   /** Plain-words misconfigurations (namespaces, injection). */
   problems: string[];
+  /** Certificate warnings (expiry, stale bundles); a critical one makes the cluster critical. */
+  trustWarnings?: Array<{ severity: 'warning' | 'critical'; message: string }>;
+  /** Gateways that lag the control plane, in plain words. */
+  gatewayProblems?: string[];
 }
 
 /**
  * A cluster's mesh health:
  * - critical: no control plane, or no istiod replica ready (injection and config push stop);
+ * - critical too: a CA certificate expired or about to (below the critical threshold), or
+ *   an istiod whose plug-in CA source is missing;
  * - warning: an istiod revision not fully ready, more revisions than AKS allows, pods
- *   drifted from their namespace's revision, or misconfigured namespaces;
+ *   drifted from their namespace's revision, misconfigured namespaces, a gateway lagging
+ *   the control plane, certificate warnings (expiry ahead, stale bundles);
  * - healthy otherwise.
  * Returns the verdict with the reasons, so the UI can say why.
  */
@@ -51,5 +58,9 @@ export function clusterHealth(input: ClusterHealthInput): { health: MeshHealth; 
     );
   }
   reasons.push(...input.problems);
+  reasons.push(...(input.gatewayProblems ?? []));
+  const trust = input.trustWarnings ?? [];
+  reasons.push(...trust.map(w => w.message));
+  if (trust.some(w => w.severity === 'critical')) return { health: 'critical', reasons };
   return { health: reasons.length > 0 ? 'warning' : 'healthy', reasons };
 }

@@ -16,3 +16,5 @@ export * from './api';
 export * from './metrics';
 export * from './promql';
 export * from './meshConfig';
+export * from './trust';
+export * from './gateways';

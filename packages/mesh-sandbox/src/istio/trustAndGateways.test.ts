@@ -90,7 +90,7 @@ describe('certificates', () => {
     }
     expect(newRoot.verify(oldRoot.publicKey)).toBe(false);
     // The old root expires in 21 days: inside a 30-day warning window.
-    expect(Math.round(daysLeft(oldRoot))).toBe(21);
+    expect(Math.floor(daysLeft(oldRoot))).toBe(21);
     expect(Math.round(daysLeft(newRoot))).toBe(3650 - 2);
     expect(byNamespace.get('storefront')![0].fingerprint256).toBe(oldRoot.fingerprint256);
   });
@@ -114,7 +114,7 @@ describe('certificates', () => {
     const later = createDemoFleet({ clock: new ManualClock('2027-03-01T00:00:00Z') });
     const bundle = later.get('aks-prod')!.store.peek({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true }, 'storefront', 'istio-ca-root-cert')!;
     const [oldRoot] = certificates(bundle.data['root-cert.pem']);
-    expect(Math.round((Date.parse(oldRoot.validTo) - Date.parse('2027-03-01T00:00:00Z')) / DAY)).toBe(21);
+    expect(Math.floor((Date.parse(oldRoot.validTo) - Date.parse('2027-03-01T00:00:00Z')) / DAY)).toBe(21);
   });
 
   it('gives a new revision of a plug-in-CA mesh its own SecretProviderClass and cacerts volume, and removes them with it', async () => {

@@ -47,6 +47,7 @@ describe('ClusterSnapshots', () => {
     const [s1, s2] = await Promise.all([first, second]);
     expect(s1).toBe(s2);
     expect(calls.sort()).toEqual([
+      'a/api/v1/configmaps',
       'a/api/v1/namespaces',
       'a/api/v1/pods',
       'a/api/v1/services',
@@ -54,8 +55,10 @@ describe('ClusterSnapshots', () => {
       'a/apis/apps/v1/daemonsets',
       'a/apis/apps/v1/deployments',
       'a/apis/apps/v1/statefulsets',
+      'a/apis/autoscaling/v2/horizontalpodautoscalers',
+      'a/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasses',
     ]);
-    expect(s1.apiRequests).toBe(7);
+    expect(s1.apiRequests).toBe(10);
     expect(s1.pods.map(p => p.name)).toEqual(['p']);
   });
 
@@ -67,10 +70,10 @@ describe('ClusterSnapshots', () => {
     await snapshots.get('a', mockCredentials.user());
     now = 999;
     await snapshots.get('a', mockCredentials.user());
-    expect(calls).toHaveLength(7);
+    expect(calls).toHaveLength(10);
     now = 1000;
     await snapshots.get('a', mockCredentials.user());
-    expect(calls).toHaveLength(14);
+    expect(calls).toHaveLength(20);
   });
 
   it('reports a failing cluster beside the others and does not cache the failure', async () => {
@@ -83,8 +86,34 @@ describe('ClusterSnapshots', () => {
       ['b', "cluster 'b' is unreachable"],
     ]);
     await snapshots.getAll(mockCredentials.user());
-    expect(calls.filter(c => c.startsWith('a/'))).toHaveLength(7);
-    expect(calls.filter(c => c.startsWith('b/'))).toHaveLength(14);
+    expect(calls.filter(c => c.startsWith('a/'))).toHaveLength(10);
+    expect(calls.filter(c => c.startsWith('b/'))).toHaveLength(20);
+  });
+
+  it('keeps the snapshot when trust bundles, HPAs or SecretProviderClasses cannot be listed', async () => {
+    const { gateway, release } = fakeGateway(['a']);
+    release();
+    const list = gateway.list.bind(gateway);
+    const seen: Array<{ path: string; fieldSelector?: string; labelSelector?: string }> = [];
+    gateway.list = async <T>(cluster: string, path: string, c: any, options: any = {}) => {
+      seen.push({ path, fieldSelector: options.fieldSelector, labelSelector: options.labelSelector });
+      if (path === '/api/v1/configmaps') throw new Error("cluster 'a' denied the request: configmaps is forbidden");
+      if (path.startsWith('/apis/secrets-store')) throw new Error("cluster 'a': the server could not find the requested resource");
+      if (path.startsWith('/apis/autoscaling')) throw new Error('boom');
+      return list<T>(cluster, path, c, options);
+    };
+    const snapshots = new ClusterSnapshots({ gateway, logger: mockServices.logger.mock(), now: () => 0 });
+    const snapshot = await snapshots.get('a', mockCredentials.user());
+    expect(snapshot.pods.map(p => p.name)).toEqual(['p']);
+    expect(snapshot.trust).toEqual({
+      bundles: [],
+      istiod: [],
+      error: { name: 'Error', message: "cluster 'a' denied the request: configmaps is forbidden" },
+    });
+    expect(snapshot.gatewayAutoscalers).toEqual([]);
+    // One ConfigMap per namespace, and only the mesh's HPAs.
+    expect(seen.find(s => s.path === '/api/v1/configmaps')).toEqual({ path: '/api/v1/configmaps', fieldSelector: 'metadata.name=istio-ca-root-cert', labelSelector: undefined });
+    expect(seen.find(s => s.path.startsWith('/apis/autoscaling'))?.labelSelector).toBe('istio.io/rev');
   });
 
   it('reads anew after invalidate() or with maxAgeMs 0, and never caches a refresh that started before a write', async () => {

@@ -1,5 +1,6 @@
 import { BackstageCredentials, LoggerService } from '@backstage/backend-plugin-api';
 import type {
+  V1ConfigMap,
   V1DaemonSet,
   V1Deployment,
   V1MutatingWebhookConfiguration,
@@ -9,9 +10,12 @@ import type {
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import {
+  AutoscalerInput,
   ClusterControlPlaneStatus,
   ClusterError,
   ISTIO_LABELS,
+  IstiodCaSource,
+  istiodCaSource,
   MeshProvider,
   PodMeshStatus,
   sidecarOf,
@@ -45,8 +49,22 @@ export interface GatewayService {
   name: string;
   namespace: string;
   type: string;
+  clusterIP?: string;
   addresses: string[];
   ports: number[];
+  portDetails: Array<{ name?: string; port: number; protocol?: string }>;
+}
+
+/** What the trust view needs, raw: bundles are parsed by the TrustService. */
+export interface TrustSnapshot {
+  /** Each namespace's `istio-ca-root-cert` `root-cert.pem` (undefined when the key is absent). */
+  bundles: Array<{ namespace: string; pem?: string }>;
+  /** Where each installed revision's istiod gets its CA. */
+  istiod: IstiodCaSource[];
+  /** SecretProviderClasses in the control-plane namespace; undefined when the kind is not served or not readable. */
+  secretProviderClasses?: string[];
+  /** Set when the ConfigMaps could not be listed (the rest of the snapshot is fine). */
+  error?: { name: string; message: string };
 }
 
 /** One cluster's mesh-relevant state at one moment. */
@@ -61,6 +79,9 @@ export interface ClusterSnapshot {
   gatewayServices: GatewayService[];
   /** Gateway Deployments (they carry `istio.io/rev`), by name. */
   gatewayDeployments: WorkloadSummary[];
+  /** HPAs of gateway Deployments. */
+  gatewayAutoscalers: AutoscalerInput[];
+  trust: TrustSnapshot;
   /** Kubernetes API requests this snapshot cost. */
   apiRequests: number;
 }
@@ -171,8 +192,14 @@ export class ClusterSnapshots {
       });
       return items;
     };
+    // Reads the snapshot can do without: a cluster without the Secrets Store CSI driver
+    // answers 404 for SecretProviderClasses, an account without ConfigMap access 403.
+    const optional = <T>(path: string, options: { labelSelector?: string; fieldSelector?: string } = {}) =>
+      this.options.gateway
+        .list<T>(cluster, path, credentials, { ...options, onPage: () => { apiRequests++; } })
+        .then(items => ({ items }), (error: Error) => ({ error: { name: error.name ?? 'Error', message: error.message } }));
     const pods: PodSummary[] = [];
-    const [namespaces, deployments, statefulSets, daemonSets, tagWebhooks, services] =
+    const [namespaces, deployments, statefulSets, daemonSets, tagWebhooks, services, , caBundles, autoscalers, providerClasses] =
       await Promise.all([
         list<V1Namespace>('/api/v1/namespaces'),
         list<V1Deployment>('/apis/apps/v1/deployments'),
@@ -191,8 +218,18 @@ export class ClusterSnapshots {
             },
             discardItems: true,
           }),
+        // One ConfigMap per namespace, not every ConfigMap of the cluster.
+        optional<V1ConfigMap>('/api/v1/configmaps', { fieldSelector: 'metadata.name=istio-ca-root-cert' }),
+        // The mesh's HPAs (istiod's and the gateways') carry istio.io/rev.
+        optional<any>('/apis/autoscaling/v2/horizontalpodautoscalers', { labelSelector: ISTIO_LABELS.revision }),
+        optional<any>('/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasses'),
       ]);
     const provider = providerOf(namespaces);
+    const controlPlane = controlPlaneStatus(
+      provider,
+      deployments.filter(d => d.metadata?.labels?.app === 'istiod'),
+      tagWebhooks,
+    );
     const workloads: WorkloadSummary[] = [
       ...deployments.map(d => summarizeWorkload('Deployment', d)),
       ...statefulSets.map(s => summarizeWorkload('StatefulSet', s)),
@@ -202,29 +239,57 @@ export class ClusterSnapshots {
       cluster,
       fetchedAt: new Date(this.now()).toISOString(),
       provider,
-      controlPlane: controlPlaneStatus(
-        provider,
-        deployments.filter(d => d.metadata?.labels?.app === 'istiod'),
-        tagWebhooks,
-      ),
+      controlPlane,
       namespaces: namespaces.map(n => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} })),
       pods,
       workloads,
       gatewayServices: services
-        .filter(s => GATEWAY_NAMESPACES.has(s.metadata?.namespace ?? '') && /gateway/.test(s.metadata?.name ?? ''))
+        .filter(s => GATEWAY_NAMESPACES.has(s.metadata?.namespace ?? '') && isGatewayName(s.metadata?.namespace ?? '', s.metadata?.name ?? ''))
         .map(s => ({
           name: s.metadata?.name ?? '',
           namespace: s.metadata?.namespace ?? '',
           type: s.spec?.type ?? 'ClusterIP',
+          ...(s.spec?.clusterIP && s.spec.clusterIP !== 'None' ? { clusterIP: s.spec.clusterIP } : {}),
           addresses: (s.status?.loadBalancer?.ingress ?? []).map(i => i.ip ?? i.hostname ?? '').filter(Boolean),
           ports: (s.spec?.ports ?? []).map(p => p.port),
+          portDetails: (s.spec?.ports ?? []).map(p => ({ ...(p.name ? { name: p.name } : {}), port: p.port, ...(p.protocol ? { protocol: p.protocol } : {}) })),
         })),
       gatewayDeployments: workloads.filter(
-        w => GATEWAY_NAMESPACES.has(w.namespace) && /gateway/.test(w.name),
+        w => GATEWAY_NAMESPACES.has(w.namespace) && isGatewayName(w.namespace, w.name),
       ),
+      gatewayAutoscalers: 'items' in autoscalers
+        ? autoscalers.items
+            .filter(h => GATEWAY_NAMESPACES.has(h.metadata?.namespace ?? '') && h.spec?.scaleTargetRef?.kind === 'Deployment')
+            .map(h => ({
+              name: h.metadata?.name ?? '',
+              namespace: h.metadata?.namespace ?? '',
+              targetName: h.spec.scaleTargetRef.name,
+              ...(h.spec.minReplicas !== undefined ? { minReplicas: h.spec.minReplicas } : {}),
+              maxReplicas: h.spec.maxReplicas,
+              ...(h.status?.currentReplicas !== undefined ? { currentReplicas: h.status.currentReplicas } : {}),
+            }))
+        : [],
+      trust: {
+        bundles: 'items' in caBundles
+          ? caBundles.items.map(cm => ({ namespace: cm.metadata?.namespace ?? '', pem: cm.data?.['root-cert.pem'] }))
+          : [],
+        istiod: controlPlane.revisions.flatMap(r => {
+          const d = deployments.find(x => x.metadata?.name === `istiod-${r.revision}` && x.metadata?.namespace === controlPlane.namespace);
+          return d ? [istiodCaSource(r.revision, d as any)] : [];
+        }),
+        ...('items' in providerClasses
+          ? { secretProviderClasses: providerClasses.items.filter(p => p.metadata?.namespace === controlPlane.namespace).map(p => p.metadata?.name ?? '') }
+          : {}),
+        ...('error' in caBundles ? { error: caBundles.error } : {}),
+      },
       apiRequests,
     };
   }
+}
+
+/** Gateway Services and Deployments: the add-on's egress gateways have names of the user's choosing. */
+function isGatewayName(namespace: string, name: string): boolean {
+  return /gateway/.test(name) || namespace === 'aks-istio-egress';
 }
 
 function summarizePod(pod: V1Pod): PodSummary {

@@ -8,7 +8,6 @@ import {
   ClusterSummary,
   ClusterUpgradeInfo,
   ClustersResponse,
-  GatewayStatus,
   ISTIO_LABELS,
   LabelRequirement,
   NamespaceMeshSummary,
@@ -22,7 +21,10 @@ import {
   parseLabelSelector,
   podMeshState,
   sortRevisions,
+  summarizeTrust,
 } from '@mesh-portal/plugin-istio-mesh-common';
+import type { GatewayService } from '../gateways/GatewayService';
+import type { TrustService } from '../trust/TrustService';
 import { ControlPlaneProvider } from '@mesh-portal/plugin-istio-mesh-node';
 import { ClusterSnapshot, ClusterSnapshots, PodSummary } from './ClusterSnapshots';
 import { KUBERNETES_ANNOTATIONS, entityWorkloadSelector } from './entitySelector';
@@ -36,12 +38,14 @@ export class MeshReadModel {
     private readonly providers: ControlPlaneProvider[] = [],
     /** Answers for upstream-Istio clusters no other provider handles. */
     private readonly upstreamProvider?: ControlPlaneProvider,
+    /** Certificates and gateways: their warnings join the cluster's health. */
+    private readonly extras: MeshReadModelExtras = {},
   ) {}
 
   async listClusters(credentials: BackstageCredentials): Promise<ClustersResponse> {
     const results = await this.snapshots.getAll(credentials);
     return {
-      clusters: results.flatMap(r => ('snapshot' in r ? [analyze(r.snapshot).summary] : [])),
+      clusters: results.flatMap(r => ('snapshot' in r ? [analyze(r.snapshot, this.extras).summary] : [])),
       errors: results.flatMap(r => ('error' in r ? [{ cluster: r.cluster, error: r.error }] : [])),
     };
   }
@@ -52,11 +56,11 @@ export class MeshReadModel {
       throw new NotFoundError(`No cluster named '${cluster}' is configured`);
     }
     const snapshot = await this.snapshots.get(cluster, credentials);
-    const { summary, namespaces } = analyze(snapshot);
+    const { summary, namespaces } = analyze(snapshot, this.extras);
     return {
       ...summary,
       namespaces,
-      gateways: gateways(snapshot),
+      gateways: this.extras.gateways?.gatewaysOf(snapshot) ?? [],
       upgrades: await this.upgradeInfo(snapshot),
     };
   }
@@ -97,7 +101,7 @@ export class MeshReadModel {
     const rows: OverviewRow[] = [];
     const analyzed = results.flatMap(r => {
       if (!('snapshot' in r)) return [];
-      const analysis = analyze(r.snapshot);
+      const analysis = analyze(r.snapshot, this.extras);
       return [{ snapshot: r.snapshot, ...analysis, namespaceByName: new Map(analysis.namespaces.map(n => [n.name, n])) }];
     });
     for (const entity of entities) {
@@ -166,6 +170,11 @@ export class MeshReadModel {
   }
 }
 
+export interface MeshReadModelExtras {
+  trust?: TrustService;
+  gateways?: GatewayService;
+}
+
 interface Analysis {
   summary: ClusterSummary;
   namespaces: NamespaceMeshSummary[];
@@ -177,10 +186,10 @@ const analyses = new WeakMap<ClusterSnapshot, Analysis>();
 const podIndexes = new WeakMap<ClusterSnapshot, Map<string, Map<string, PodSummary[]>>>();
 
 /** Namespace and cluster verdicts from one snapshot. */
-function analyze(snapshot: ClusterSnapshot): Analysis {
+function analyze(snapshot: ClusterSnapshot, extras: MeshReadModelExtras): Analysis {
   let analysis = analyses.get(snapshot);
   if (!analysis) {
-    analysis = computeAnalysis(snapshot);
+    analysis = computeAnalysis(snapshot, extras);
     analyses.set(snapshot, analysis);
   }
   return analysis;
@@ -216,7 +225,7 @@ function candidatePods(snapshot: ClusterSnapshot, requirements: LabelRequirement
   return byValue.get(eq.value) ?? [];
 }
 
-function computeAnalysis(snapshot: ClusterSnapshot): Analysis {
+function computeAnalysis(snapshot: ClusterSnapshot, extras: MeshReadModelExtras): Analysis {
   const revisions = snapshot.controlPlane.revisions.map(r => r.revision);
   const podsByNamespace = new Map<string, PodSummary[]>();
   for (const pod of snapshot.pods) {
@@ -257,11 +266,15 @@ function computeAnalysis(snapshot: ClusterSnapshot): Analysis {
   });
   const driftedPods = namespaces.reduce((sum, n) => sum + n.driftedPods, 0);
   const problems = namespaces.flatMap(n => (n.problem ? [n.problem] : []));
+  const trust = extras.trust?.analyze(snapshot);
+  const gatewayProblems = (extras.gateways?.gatewaysOf(snapshot) ?? []).flatMap(g => g.lag.messages);
   const { health, reasons } = clusterHealth({
     phase: snapshot.controlPlane.phase,
     revisions: snapshot.controlPlane.revisions,
     driftedPods,
     problems,
+    gatewayProblems,
+    trustWarnings: trust?.warnings ?? [],
   });
   return {
     namespaces,
@@ -278,20 +291,9 @@ function computeAnalysis(snapshot: ClusterSnapshot): Analysis {
       health,
       healthReasons: reasons,
       snapshotApiRequests: snapshot.apiRequests,
+      ...(trust
+        ? { trust: { ...summarizeTrust(trust), ...(snapshot.trust.error ? { error: snapshot.trust.error.message } : {}) } }
+        : {}),
     },
   };
-}
-
-function gateways(snapshot: ClusterSnapshot): GatewayStatus[] {
-  return snapshot.gatewayServices.map(service => ({
-    ...service,
-    deployments: snapshot.gatewayDeployments
-      .filter(d => d.namespace === service.namespace && d.name.startsWith(service.name))
-      .map(d => ({
-        name: d.name,
-        revision: d.labels[ISTIO_LABELS.revision],
-        replicas: d.replicas,
-        readyReplicas: d.readyReplicas,
-      })),
-  }));
 }
