@@ -58,12 +58,18 @@ const canaryStatus: EntityMeshStatus = {
   ],
 };
 
+// The tab also reads metrics (EntityMetricsPanel.test.tsx covers them): none here.
+const noMetrics: Partial<IstioMeshApi> = {
+  getEntityMetrics: async (_ref, window) => ({ entityRef: 'component:default/payments-api', window, start: 0, end: 0, stepSeconds: 60, rateIntervalSeconds: 300, workloads: [], errors: [] }),
+  getEntityTopology: async (_ref, window) => ({ entityRef: 'component:default/payments-api', window, start: 0, end: 0, nodes: [], edges: [], errors: [] }),
+};
+
 // No canary run recorded: the migrate button (EntityNamespaceMigration.test.tsx) stays hidden.
 const noUpgrade: Partial<IstioMeshApi> = { getUpgrade: async () => undefined };
 
 function renderWith(api: Partial<IstioMeshApi>) {
   return renderInTestApp(
-    <TestApiProvider apis={[[istioMeshApiRef, { ...noUpgrade, ...api }]]}>
+    <TestApiProvider apis={[[istioMeshApiRef, { ...noMetrics, ...noUpgrade, ...api }]]}>
       <EntityProvider entity={entity}>
         <EntityServiceMeshContent />
       </EntityProvider>

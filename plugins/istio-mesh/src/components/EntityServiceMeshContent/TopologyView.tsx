@@ -68,12 +68,11 @@ function ClusterDiagram(props: { cluster: string; self: TopologyWorkloadRef[]; r
   });
   const at = new Map<string, { x: number; y: number }>();
   columns.forEach((col, c) => col.forEach((n, i) => at.set(`${c}:${key(n.ref)}`, pos(c, i, col.length))));
-  const summary =
-    `Traffic of ${props.self.map(label).join(', ')} in ${props.cluster}: ` +
-    `${callers.size} caller${callers.size === 1 ? '' : 's'}, ${callees.size} callee${callees.size === 1 ? '' : 's'}. ` +
-    props.rows
-      .map(r => `${label(r.edge.source)} calls ${label(r.edge.destination)} at ${formatRps(r.edge.requestsPerSecond)}, ${formatRatio(r.edge.errorRatio)} 5xx`)
-      .join('; ');
+  const calls = props.rows
+    .map(r => `${label(r.edge.source)} calls ${label(r.edge.destination)} at ${formatRps(r.edge.requestsPerSecond)}, ${formatRatio(r.edge.errorRatio)} 5xx`)
+    .join('; ');
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const summary = `Traffic of ${props.self.map(label).join(', ')} in ${props.cluster}: ${plural(callers.size, 'caller')}, ${plural(callees.size, 'callee')}. ${calls}`;
   const markerId = `mesh-arrow-${props.cluster.replace(/[^a-zA-Z0-9-]/g, '')}`;
 
   return (

@@ -23,11 +23,8 @@ export function namespaceHealthGate(run: UpgradeRun, ns: UpgradeNamespaceStatus)
 
 /** "payments-api: 5xx 0.5 % → 20 %, p99 30 ms → 120 ms, 2 → 2 req/s". */
 export function describeWorkloadChange(w: HealthGateWorkload): string {
-  return (
-    `${w.workload}: 5xx ${formatRatio(w.before.errorRatio)} → ${formatRatio(w.after.errorRatio)}, ` +
-    `p99 ${formatMs(w.before.p99Ms)} → ${formatMs(w.after.p99Ms)}, ` +
-    `${formatRps(w.before.requestsPerSecond)} → ${formatRps(w.after.requestsPerSecond)}`
-  );
+  const change = (f: (v: number | null) => string, a: number | null, b: number | null) => `${f(a)} → ${f(b)}`;
+  return `${w.workload}: 5xx ${change(formatRatio, w.before.errorRatio, w.after.errorRatio)}, p99 ${change(formatMs, w.before.p99Ms, w.after.p99Ms)}, ${change(formatRps, w.before.requestsPerSecond, w.after.requestsPerSecond)}`;
 }
 
 /**
@@ -141,9 +138,7 @@ export function AcknowledgeRegressionsDialog(props: {
         <DialogContentText>Your acknowledgement is recorded on those steps and in the audit log.</DialogContentText>
       </DialogContent>
       <DialogActions>
-        <Button onClick={props.onCancel} autoFocus>
-          Cancel
-        </Button>
+        <Button onClick={props.onCancel}>Cancel</Button>
         <Button color="secondary" variant="contained" onClick={props.onConfirm}>
           Acknowledge regressions and complete
         </Button>

@@ -158,12 +158,13 @@ export function LineChart(props: LineChartProps) {
     if (times.length === 0) return;
     const last = times.length - 1;
     const current = active ?? last;
-    const next =
-      e.key === 'ArrowLeft' ? Math.max(0, current - 1)
-      : e.key === 'ArrowRight' ? Math.min(last, current + 1)
-      : e.key === 'Home' ? 0
-      : e.key === 'End' ? last
-      : undefined;
+    const moves: Record<string, number> = {
+      ArrowLeft: Math.max(0, current - 1),
+      ArrowRight: Math.min(last, current + 1),
+      Home: 0,
+      End: last,
+    };
+    const next = moves[e.key];
     if (e.key === 'Escape') {
       setActive(undefined);
       return;
