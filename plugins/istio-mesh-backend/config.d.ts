@@ -34,6 +34,28 @@ export interface Config {
       rolloutTimeoutSeconds?: number;
       /** Start, complete and rollback fail when the control plane takes longer. Default 2700. */
       controlPlaneTimeoutSeconds?: number;
+      /**
+       * After a namespace migrates (clusters with metrics only): compare its workloads' 5xx
+       * ratio and p99 in a window after the rollout with the same window before the restart.
+       */
+      healthGate?: {
+        /** Default true (when the cluster has metrics). */
+        enabled?: boolean;
+        /** Length of each window. Default 300. */
+        windowSeconds?: number;
+        /** How long after the window metrics may stay unavailable before the verdict is no-data. Default 300. */
+        graceSeconds?: number;
+        thresholds?: {
+          /** Regressed when the 5xx ratio rises by more (absolute, 0.01 = 1 point). Default 0.01. */
+          maxErrorRatioIncrease?: number;
+          /** Regressed when the 5xx ratio reaches this while it was below. Default 0.1. */
+          failingErrorRatio?: number;
+          /** Regressed when p99 rises by more than this share (0.5 = +50 %)… Default 0.5. */
+          maxP99IncreaseRatio?: number;
+          /** …and by more than this many ms. Default 10. */
+          minP99IncreaseMs?: number;
+        };
+      };
       /** Retries of a step's cluster calls after 409 (idempotent patches), 429, 5xx and timeouts. */
       retries?: {
         /** Attempts per call, the first included. Default 5. */

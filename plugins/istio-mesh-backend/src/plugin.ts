@@ -24,6 +24,7 @@ import { ClusterSnapshots } from './service/ClusterSnapshots';
 import { MeshReadModel } from './service/MeshReadModel';
 import { UpgradePermissions } from './upgrade/permissions';
 import { readUpgradeSettings, UpgradeService } from './upgrade/UpgradeService';
+import { HealthGate, readHealthGateSettings } from './upgrade/healthGate';
 import { UpgradeStore } from './upgrade/UpgradeStore';
 
 /**
@@ -114,6 +115,7 @@ export const istioMeshPlugin = createBackendPlugin({
           auth,
           logger: logger.child({ component: 'upgrades' }),
           settings: readUpgradeSettings(config),
+          healthGate: new HealthGate(metrics, readHealthGateSettings(config)),
           sharedConfig: meshConfig,
         });
         lifecycle.addShutdownHook(() => upgrades.stop());

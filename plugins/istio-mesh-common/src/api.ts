@@ -285,4 +285,6 @@ export interface UpgradeRun {
 export interface UpgradeActionResponse {
   run: UpgradeRun;
   step: UpgradeStep;
+  /** Complete: the namespaces whose regressed (or still measuring) health gate the caller acknowledged. */
+  acknowledgedRegressions?: string[];
 }

@@ -27,6 +27,7 @@ import { ClusterGateway } from '../service/ClusterGateway';
 import { observationOf } from './observe';
 import { DEFAULT_RETRY_POLICY, RetryPolicy, RetryTally, StepRetrier, describeRetries } from './retry';
 import { StepWorker, TickResult, withBlockers } from './steps';
+import { HealthGate, namespaceGate, unacknowledgedGates } from './healthGate';
 import type { SharedMeshConfigCopier } from '../meshconfig/MeshConfigService';
 import { RunRecord, StepDetails, StepRecord, UpgradeStore } from './UpgradeStore';
 
@@ -101,6 +102,8 @@ export interface UpgradeServiceOptions {
   auth: AuthService;
   logger: LoggerService;
   settings?: Partial<UpgradeSettings>;
+  /** Compares golden signals before and after each migration when metrics are configured. */
+  healthGate?: HealthGate;
   /** Checks and copies the shared MeshConfig to the new revision (domain rule: before the start). */
   sharedConfig?: SharedMeshConfigCopier;
 }
@@ -172,6 +175,7 @@ export class UpgradeService {
   constructor(private readonly options: UpgradeServiceOptions) {
     this.settings = { ...DEFAULT_UPGRADE_SETTINGS, ...options.settings };
     this.worker = new StepWorker(options.gateway, options.snapshots, options.logger, options.sharedConfig);
+    this.worker.healthGate = options.healthGate;
   }
 
   private get store() {
@@ -253,12 +257,21 @@ export class UpgradeService {
       }
       const snapshot = await this.options.snapshots.get(cluster, credentials, { maxAgeMs: 0 });
       throwUnless(canMigrateNamespace(observationOf(snapshot), run, namespace, target));
-      return this.record(run, { action: 'migrate', actor, namespace, targetRevision: target }, credentials, this.settings.rolloutTimeoutMs);
+      const timeoutMs = this.settings.rolloutTimeoutMs + (this.options.healthGate?.extraTimeMs(cluster) ?? 0);
+      return this.record(run, { action: 'migrate', actor, namespace, targetRevision: target }, credentials, timeoutMs);
     });
   }
 
-  /** Removes the old revision, once nothing uses it. */
-  async complete(cluster: string, credentials: BackstageCredentials): Promise<UpgradeActionResponse> {
+  /**
+   * Removes the old revision, once nothing uses it. While a migrated namespace's health
+   * gate regressed (or still measures) it needs `acknowledgeRegressions`, which is then
+   * recorded on those migrate steps.
+   */
+  async complete(
+    cluster: string,
+    credentials: BackstageCredentials,
+    options: { acknowledgeRegressions?: boolean } = {},
+  ): Promise<UpgradeActionResponse> {
     await this.requireCluster(cluster, credentials);
     const actor = actorOf(credentials);
     return this.withClusterLock(cluster, `completion by ${actor}`, async () => {
@@ -266,8 +279,22 @@ export class UpgradeService {
       const steps = await this.store.listSteps(run.id);
       this.refuseWhileRunning(run, steps, ['start', 'complete', 'rollback']);
       const snapshot = await this.options.snapshots.get(cluster, credentials, { maxAgeMs: 0 });
-      throwUnless(canComplete(observationOf(snapshot), run));
-      return this.record(run, { action: 'complete', actor, targetRevision: run.to }, credentials, this.settings.controlPlaneTimeoutMs);
+      const obs = observationOf(snapshot);
+      throwUnless(canComplete(obs, run));
+      const gates = unacknowledgedGates(steps, deriveUpgradeState(obs, run).migratedNamespaces);
+      if (gates.length > 0 && !options.acknowledgeRegressions) {
+        throw new ConflictError(
+          `The health gate of ${gates.map(g => `${g.namespace} (${g.verdict === 'pending' ? 'still measuring' : 'regressed'})`).join(', ')} did not pass: complete with { "acknowledgeRegressions": true } to remove ${run.from} anyway.`,
+        );
+      }
+      const at = new Date().toISOString();
+      for (const g of gates) {
+        const migrateStep = steps.find(s => s.id === g.stepId)!;
+        const details: StepDetails = { ...migrateStep.details, healthGate: { ...migrateStep.details.healthGate!, acknowledged: { by: actor, at } } };
+        await this.store.amendStepDetails(g.stepId, details);
+      }
+      const response = await this.record(run, { action: 'complete', actor, targetRevision: run.to }, credentials, this.settings.controlPlaneTimeoutMs);
+      return gates.length ? { ...response, acknowledgedRegressions: gates.map(g => g.namespace) } : response;
     });
   }
 
@@ -589,6 +616,7 @@ export class UpgradeService {
           podsByRevision: ns.podsByRevision,
           state: nsState,
           ...(last ? { lastStepId: last.id } : {}),
+          ...(namespaceGate(own, ns.name) ? { healthGate: namespaceGate(own, ns.name) } : {}),
         };
       });
 
@@ -623,7 +651,7 @@ export class UpgradeService {
       migratedNamespaces: state.migratedNamespaces,
       namespaces,
       guards: {
-        complete: run.status === 'active' ? guard(canComplete(obs, run)) : { allowed: false, reason: `The upgrade is ${run.status}.` },
+        complete: run.status === 'active' ? completeGuard(guard(canComplete(obs, run)), unacknowledgedGates(steps, state.migratedNamespaces)) : { allowed: false, reason: `The upgrade is ${run.status}.` },
         rollback: run.status === 'active' ? guard(rollbackGuard(obs, run)) : { allowed: false, reason: `The upgrade is ${run.status}.` },
       },
       steps: steps.map(toApiStep),
@@ -632,6 +660,11 @@ export class UpgradeService {
       ...(run.finishedAt ? { finishedAt: run.finishedAt.toISOString() } : {}),
     };
   }
+}
+
+/** Complete is allowed with an acknowledgement while health gates regressed or still measure. */
+function completeGuard(g: UpgradeGuard, gates: Array<{ namespace: string }>): UpgradeGuard {
+  return gates.length ? { ...g, requiresAcknowledgement: gates.map(x => x.namespace) } : g;
 }
 
 /** A rollback moves namespaces back itself, so only a completed upgrade refuses it. */
@@ -651,6 +684,7 @@ export function toApiStep(step: StepRecord): UpgradeStep {
     outcome: step.outcome,
     ...(step.message ? { message: step.message } : {}),
     ...(step.details.restarted?.length ? { restartedWorkloads: step.details.restarted } : {}),
+    ...(step.details.healthGate ? { healthGate: step.details.healthGate } : {}),
     ...(step.details.retries?.total ? { retries: step.details.retries.total } : {}),
     startedAt: step.startedAt.toISOString(),
     ...(step.finishedAt ? { finishedAt: step.finishedAt.toISOString() } : {}),

@@ -3,7 +3,7 @@ import {
   resolvePackagePath,
 } from '@backstage/backend-plugin-api';
 import { ConflictError } from '@backstage/errors';
-import { UpgradeAction, UpgradeStepOutcome } from '@mesh-portal/plugin-istio-mesh-common';
+import { HealthGateResult, UpgradeAction, UpgradeStepOutcome } from '@mesh-portal/plugin-istio-mesh-common';
 import type { RetryTally } from './retry';
 
 /** The knex client the database service hands out (no direct dependency on knex needed). */
@@ -43,6 +43,8 @@ export interface StepDetails {
   sharedConfig?: string;
   /** The last transient error met while waiting, for the log. */
   lastError?: string;
+  /** Migrate steps with metrics: the health gate's windows and verdict (healthGate.ts). */
+  healthGate?: HealthGateResult;
   /** Cluster calls retried by this step (StepRetrier), by cause. */
   retries?: RetryTally;
 }
@@ -241,6 +243,12 @@ export class UpgradeStore {
     const count = await this.knex(STEPS)
       .where({ id, outcome: 'running' })
       .update({ details: JSON.stringify(details), ...(message !== undefined ? { message } : {}) });
+    return count > 0;
+  }
+
+  /** Rewrites a step's details whatever its outcome: a health-gate acknowledgement recorded by a later complete. */
+  async amendStepDetails(id: number, details: StepDetails): Promise<boolean> {
+    const count = await this.knex(STEPS).where({ id }).update({ details: JSON.stringify(details) });
     return count > 0;
   }
 

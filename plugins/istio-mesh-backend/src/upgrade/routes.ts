@@ -35,6 +35,8 @@ const namespaceParams = z.object({ cluster, namespace });
 const targetBody = z.object({ targetRevision: revision }).strict();
 /** complete and rollback take no input; an empty object (or no body) is fine. */
 const emptyBody = z.object({}).strict();
+/** complete may acknowledge health-gate regressions (healthGate.ts). */
+const completeBody = z.object({ acknowledgeRegressions: z.boolean().optional() }).strict();
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value ?? {});
@@ -98,6 +100,7 @@ export function createUpgradeRouter(options: UpgradeRouterOptions): express.Rout
           stepId: result.step.id,
           action: result.step.action,
           outcome: result.step.outcome,
+          ...(result.acknowledgedRegressions ? { acknowledgedRegressions: result.acknowledgedRegressions } : {}),
         },
       });
       res.status(202).json(result);
@@ -127,10 +130,10 @@ export function createUpgradeRouter(options: UpgradeRouterOptions): express.Rout
   router.post('/v1/clusters/:cluster/upgrade/complete', async (req, res) => {
     await audited(req, res, 'upgrade-complete', 'high', async () => {
       const params = parse(clusterParams, req.params, 'cluster');
-      parse(emptyBody, req.body, 'request body');
+      const body = parse(completeBody, req.body, 'request body');
       const credentials = await httpAuth.credentials(req);
       await permissions.authorize(istioMeshUpgradeCompletePermission, credentials, 'complete a control-plane upgrade');
-      return upgrades.complete(params.cluster, credentials);
+      return upgrades.complete(params.cluster, credentials, { acknowledgeRegressions: body.acknowledgeRegressions });
     });
   });
 

@@ -28,6 +28,7 @@ import {
   observationOf,
 } from './observe';
 import { StepRetrier } from './retry';
+import type { HealthGate } from './healthGate';
 import type { SharedMeshConfigCopier } from '../meshconfig/MeshConfigService';
 import { RunRecord, StepDetails, StepRecord } from './UpgradeStore';
 
@@ -77,6 +78,9 @@ interface NamespaceProgress {
  * replica.
  */
 export class StepWorker {
+  /** Set by UpgradeService when metrics are configured: migrations then wait for their health verdict (healthGate.ts). */
+  healthGate?: HealthGate;
+
   constructor(
     private readonly gateway: ClusterGateway,
     private readonly snapshots: ClusterSnapshots,
@@ -216,14 +220,21 @@ export class StepWorker {
     const { run, step, details, credentials } = ctx;
     const namespace = step.namespace!;
     const target = step.targetRevision!;
-    const progress = await this.moveNamespace(run.cluster, namespace, target, details, credentials, ctx);
+    // Once the gate measures, the namespace was on `target`: only the gate's passes remain.
+    const progress = details.healthGate ? { done: true, restarted: [] } : await this.moveNamespace(run.cluster, namespace, target, details, credentials, ctx);
     if (progress.stuck) return { done: true, outcome: 'failed', message: progress.stuck };
     if (!progress.done) return { done: false, message: progress.waiting };
     const restarted = details.restarted?.length ? details.restarted.join(', ') : 'none needed';
+    const moved = `Namespace ${namespace} runs ${target}: every sidecar is on ${target} (restarted: ${restarted}).`;
+    if (this.healthGate?.applies(run.cluster)) {
+      const gate = await this.healthGate.tick({ cluster: run.cluster, namespace, details, save: ctx.save });
+      if (!gate.done) return { done: false, message: gate.message };
+      return { done: true, outcome: 'succeeded', message: `${moved} ${gate.summary}` };
+    }
     return {
       done: true,
       outcome: 'succeeded',
-      message: `Namespace ${namespace} runs ${target}: every sidecar is on ${target} (restarted: ${restarted}).`,
+      message: moved,
     };
   }
 

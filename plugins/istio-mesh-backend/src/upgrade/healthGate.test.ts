@@ -1,0 +1,231 @@
+/* eslint-disable no-console */
+import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import kubernetesBackendPlugin from '@backstage/plugin-kubernetes-backend';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { createDemoFleet, demoToken, SandboxServer, startSandboxServer } from '@mesh-portal/mesh-sandbox';
+import { UpgradeActionResponse, UpgradeRun } from '@mesh-portal/plugin-istio-mesh-common';
+import Ajv from 'ajv';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import request from 'supertest';
+import { parse as parseYaml } from 'yaml';
+import { istioMeshPlugin } from '../plugin';
+import { describeWithPrometheus, promQuery, RunningPrometheus, startPrometheus } from '../metrics/testing/prometheus';
+
+/**
+ * The upgrade health gate end to end: the sandbox's simulated proxies scraped every
+ * second by a real Prometheus, the plugin with a 10 s gate window. payments gets an error
+ * spike right after its restart and is judged regressed; storefront migrates without one
+ * and is healthy; complete is refused until the regression is acknowledged, and the
+ * acknowledgement lands on the migrate step and in the audit event.
+ */
+
+jest.setTimeout(180_000);
+
+const WINDOW = 10;
+const databases = TestDatabases.create({ ids: ['SQLITE_3'], disableDocker: true });
+const ALICE = 'user:default/alice';
+const alice = mockCredentials.user.header(ALICE);
+
+const component = (name: string, annotations: Record<string, string>): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name, namespace: 'default', annotations },
+  spec: { type: 'service', owner: 'team-payments', lifecycle: 'production' },
+});
+
+async function waitFor<T>(what: string, probe: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const giveUp = Date.now() + timeoutMs;
+  let last = await probe();
+  while (!check(last)) {
+    if (Date.now() > giveUp) throw new Error(`Timed out waiting for ${what}; last seen: ${JSON.stringify(last, null, 2).slice(0, 3000)}`);
+    await new Promise(r => setTimeout(r, 200));
+    last = await probe();
+  }
+  return last;
+}
+
+describeWithPrometheus('the upgrade health gate against a real Prometheus scraping the sandbox', () => {
+  let sandbox: SandboxServer;
+  let prom: RunningPrometheus;
+  let caFile: string;
+
+  beforeAll(async () => {
+    sandbox = await startSandboxServer({ clusters: createDemoFleet({ stepMs: 10 }), https: true, arm: { operationDelayMs: 60 } });
+    caFile = join(mkdtempSync(join(tmpdir(), 'mesh-sandbox-ca-')), 'ca.pem');
+    writeFileSync(caFile, sandbox.https!.caCertPem);
+    prom = await startPrometheus({
+      scrapeIntervalSeconds: 1,
+      // Discovery every second, so restarted pods are scraped soon after they start.
+      scrapeConfigs: ['  - job_name: mesh-sandbox', '    http_sd_configs:', `      - url: ${sandbox.url}/_sandbox/prometheus/targets`, '        refresh_interval: 1s'].join('\n'),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await prom?.stop();
+    await sandbox?.close();
+  });
+
+  it('flags the namespace whose error rate rose after its restart, and completing needs an audited acknowledgement', async () => {
+    const audit: Array<{ eventId: string; outcome?: string; successMeta?: Record<string, unknown>; error?: string }> = [];
+    const auditor = mockServices.auditor.mock({
+      createEvent: async opts => {
+        const record: (typeof audit)[number] = { eventId: opts.eventId };
+        if (opts.eventId === 'upgrade-complete') audit.push(record);
+        return {
+          success: async o => {
+            record.outcome = 'success';
+            record.successMeta = o?.meta;
+          },
+          fail: async o => {
+            record.outcome = 'fail';
+            record.error = o.error.message;
+          },
+        };
+      },
+    });
+    const knex = await databases.init('SQLITE_3');
+    const { server } = await startTestBackend({
+      features: [
+        istioMeshPlugin,
+        kubernetesBackendPlugin,
+        catalogServiceMock.factory({ entities: [component('payments-api', { 'backstage.io/kubernetes-id': 'payments-api' })] }),
+        mockServices.database.factory({ knex }),
+        auditor.factory,
+        mockServices.rootConfig.factory({
+          data: {
+            istioMesh: {
+              metrics: { clusters: [{ name: 'aks-dev', prometheus: { url: prom.url } }] },
+              upgrades: {
+                pollIntervalMs: 200,
+                leaseSeconds: 5,
+                rolloutTimeoutSeconds: 60,
+                controlPlaneTimeoutSeconds: 30,
+                healthGate: { windowSeconds: WINDOW, graceSeconds: 20 },
+              },
+              aks: {
+                endpoint: sandbox.https!.url,
+                caFile,
+                credential: { staticToken: 'test-arm-token' },
+                clusters: [{ name: 'aks-dev', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'mesh-portal-demo' }],
+              },
+            },
+            kubernetes: {
+              serviceLocatorMethod: { type: 'multiTenant' },
+              clusterLocatorMethods: [
+                {
+                  type: 'config',
+                  clusters: ['aks-dev'].map(name => ({ name, url: sandbox.clusterUrl(name), authProvider: 'serviceAccount', serviceAccountToken: demoToken(name), skipMetricsLookup: true })),
+                },
+              ],
+            },
+          },
+        }),
+      ],
+    });
+    const get = (path: string) => request(server).get(`/api/istio-mesh/v1${path}`).set('Authorization', alice);
+    const post = (path: string, body?: object) => request(server).post(`/api/istio-mesh/v1${path}`).set('Authorization', alice).send(body ?? {});
+    const upgrade = async () => (await get('/clusters/aks-dev/upgrade')).body as UpgradeRun;
+    const spec = parseYaml(readFileSync(resolvePath(__dirname, '../schema/openapi.yaml'), 'utf8'));
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    ajv.addSchema(spec, 'openapi');
+    const validateRun = ajv.getSchema('openapi#/components/schemas/UpgradeRun')!;
+
+    // The window before the first restart must hold data.
+    await waitFor(
+      `${WINDOW + 2} s of samples of aks-dev's payments and storefront`,
+      async () => promQuery(prom.url, `min(count_over_time(istio_requests_total{cluster="aks-dev",reporter="destination",destination_workload_namespace=~"payments|storefront"}[1m]))`),
+      r => r.length === 1 && Number(r[0].value[1]) >= WINDOW + 2,
+    );
+
+    expect((await post('/clusters/aks-dev/upgrade', { targetRevision: 'asm-1-30' })).status).toBe(202);
+    await waitFor('the canary', upgrade, r => r.steps[r.steps.length - 1]?.outcome === 'succeeded');
+
+    const migrate = async (namespace: string, afterRestart?: () => Promise<void>) => {
+      const res = await post(`/clusters/aks-dev/namespaces/${namespace}/migrate`, { targetRevision: 'asm-1-30' });
+      expect({ status: res.status, error: res.body.error }).toEqual({ status: 202, error: undefined });
+      await afterRestart?.();
+      const { step } = res.body as UpgradeActionResponse;
+      // While the gate measures, the step runs on and says so.
+      const measuring = await waitFor(`the gate of ${namespace} to start`, upgrade, r => !!r.steps.find(s => s.id === step.id)?.healthGate);
+      const gateStarted = measuring.steps.find(s => s.id === step.id)!;
+      if (gateStarted.outcome === 'running') {
+        expect(gateStarted.healthGate!.verdict).toBe('pending');
+        expect(measuring.namespaces.find(n => n.name === namespace)!.healthGate).toBe('pending');
+      }
+      const run = await waitFor(`the migration of ${namespace}`, upgrade, r => r.steps.find(s => s.id === step.id)?.outcome !== 'running', 90_000);
+      return { run, step: run.steps.find(s => s.id === step.id)! };
+    };
+
+    // payments: 30 % errors on payments-api from just after the restart on.
+    const payments = await migrate('payments', async () => {
+      const spike = await fetch(`${sandbox.url}/_sandbox/traffic`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ cluster: 'aks-dev', namespace: 'payments', workload: 'payments-api', errorRatio: 0.3 }),
+      });
+      expect(spike.status).toBe(201);
+    });
+    const gate = payments.step.healthGate!;
+    console.log(`payments: ${payments.step.message}\n${JSON.stringify(gate.workloads.map(w => [w.workload, w.before.errorRatio, w.after.errorRatio, w.before.p99Ms, w.after.p99Ms, w.verdict]))}`);
+    expect(payments.step.outcome).toBe('succeeded');
+    expect(gate.verdict).toBe('regressed');
+    expect(Date.parse(gate.after.end) - Date.parse(gate.after.start)).toBe(WINDOW * 1000);
+    expect(Date.parse(gate.before.end)).toBe(Date.parse(payments.step.startedAt));
+    const api = gate.workloads.find(w => w.workload === 'payments-api')!;
+    const worker = gate.workloads.find(w => w.workload === 'payments-worker')!;
+    // The sandbox's baseline is 0.5 % 5xx; the spike sets 30 %. Ratios of series scraped together are exact.
+    expect(api.before.errorRatio).toBeCloseTo(0.005, 9);
+    expect(api.after.errorRatio).toBeCloseTo(0.3, 9);
+    expect(api.verdict).toBe('regressed');
+    expect(api.reasons).toEqual(['5xx ratio rose from 0.5 % to 30 % (more than 1 % points).']);
+    expect(worker.before.errorRatio).toBeCloseTo(0.005, 9);
+    expect(worker.after.errorRatio).toBeCloseTo(0.005, 9);
+    expect(worker.verdict).toBe('healthy');
+    expect(gate.reasons).toEqual(['payments-api: 5xx ratio rose from 0.5 % to 30 % (more than 1 % points).']);
+    expect(payments.step.message).toContain('Health gate: regressed. payments-api: 5xx ratio rose from 0.5 % to 30 %');
+    expect(payments.run.namespaces.find(n => n.name === 'payments')!.healthGate).toBe('regressed');
+
+    // storefront: no spike (and payments back to normal).
+    expect((await fetch(`${sandbox.url}/_sandbox/traffic`, { method: 'DELETE' })).ok).toBe(true);
+    const storefront = await migrate('storefront');
+    console.log(`storefront: ${storefront.step.message}`);
+    expect(storefront.step.healthGate!.verdict).toBe('healthy');
+    expect(storefront.step.healthGate!.workloads.map(w => [w.workload, w.verdict])).toEqual([
+      ['cart', 'healthy'],
+      ['checkout', 'healthy'],
+    ]);
+
+    let run = await upgrade();
+    expect({ valid: validateRun(run), errors: validateRun.errors ?? null }).toEqual({ valid: true, errors: null });
+    expect(run.namespaces.map(n => [n.name, n.state, n.healthGate])).toEqual([
+      ['payments', 'migrated', 'regressed'],
+      ['storefront', 'migrated', 'healthy'],
+    ]);
+    expect(run.guards.complete).toEqual({ allowed: true, requiresAcknowledgement: ['payments'] });
+
+    // Complete: refused without the acknowledgement, naming the namespace.
+    const refused = await post('/clusters/aks-dev/upgrade/complete', {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toBe(
+      'The health gate of payments (regressed) did not pass: complete with { "acknowledgeRegressions": true } to remove asm-1-29 anyway.',
+    );
+    expect((await post('/clusters/aks-dev/upgrade/complete', { acknowledgeRegressions: 'yes' })).status).toBe(400);
+    expect((await upgrade()).installedRevisions).toEqual(['asm-1-29', 'asm-1-30']);
+
+    const accepted = await post('/clusters/aks-dev/upgrade/complete', { acknowledgeRegressions: true });
+    expect(accepted.status).toBe(202);
+    expect((accepted.body as UpgradeActionResponse).acknowledgedRegressions).toEqual(['payments']);
+    run = await waitFor('the completion', upgrade, r => r.status === 'completed');
+    const acknowledged = run.steps.find(s => s.id === payments.step.id)!.healthGate!.acknowledged!;
+    expect(acknowledged.by).toBe(ALICE);
+    expect(Number.isNaN(Date.parse(acknowledged.at))).toBe(false);
+    expect(audit.map(e => [e.outcome, e.successMeta?.acknowledgedRegressions ?? null])).toEqual([
+      ['fail', null],
+      ['fail', null],
+      ['success', ['payments']],
+    ]);
+  });
+});
