@@ -6,6 +6,10 @@ import {
   EntityMeshStatus,
   EntityMetrics,
   EntityTopology,
+  MeshConfigUpdateRequest,
+  MeshConfigUpdateResponse,
+  MeshConfigValidation,
+  MeshConfigView,
   MetricsWindow,
   OverviewResponse,
   UpgradeActionResponse,
@@ -32,6 +36,12 @@ export interface IstioMeshApi {
    */
   completeUpgrade(cluster: string, options?: { acknowledgeRegressions?: boolean }): Promise<UpgradeActionResponse>;
   rollbackUpgrade(cluster: string): Promise<UpgradeActionResponse>;
+  /** The shared MeshConfig of an installed revision, the add-on's default and the effective merge. */
+  getMeshConfig(cluster: string, revision: string): Promise<MeshConfigView>;
+  /** Findings for a document (a bad document is a result, not an error). */
+  validateMeshConfig(cluster: string, revision: string, yaml: string): Promise<MeshConfigValidation>;
+  /** Saves; a ResponseError with status 409 when the ConfigMap changed since `resourceVersion`. */
+  updateMeshConfig(cluster: string, request: MeshConfigUpdateRequest): Promise<MeshConfigUpdateResponse>;
 }
 
 export const istioMeshApiRef = createApiRef<IstioMeshApi>({

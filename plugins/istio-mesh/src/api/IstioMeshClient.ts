@@ -7,6 +7,10 @@ import {
   EntityMeshStatus,
   EntityMetrics,
   EntityTopology,
+  MeshConfigUpdateRequest,
+  MeshConfigUpdateResponse,
+  MeshConfigValidation,
+  MeshConfigView,
   MetricsWindow,
   OverviewResponse,
   UpgradeActionResponse,
@@ -75,6 +79,18 @@ export class IstioMeshClient implements IstioMeshApi {
     return this.post(`/v1/clusters/${encodeURIComponent(cluster)}/upgrade/rollback`, {});
   }
 
+  getMeshConfig(cluster: string, revision: string): Promise<MeshConfigView> {
+    return this.get(`/v1/clusters/${encodeURIComponent(cluster)}/meshconfig?revision=${encodeURIComponent(revision)}`);
+  }
+
+  validateMeshConfig(cluster: string, revision: string, yaml: string): Promise<MeshConfigValidation> {
+    return this.post(`/v1/clusters/${encodeURIComponent(cluster)}/meshconfig/validate`, { revision, yaml });
+  }
+
+  updateMeshConfig(cluster: string, request: MeshConfigUpdateRequest): Promise<MeshConfigUpdateResponse> {
+    return this.post(`/v1/clusters/${encodeURIComponent(cluster)}/meshconfig`, request, 'PUT');
+  }
+
   private async request(path: string, init?: RequestInit): Promise<Response> {
     const baseUrl = await this.deps.discoveryApi.getBaseUrl('istio-mesh');
     return this.deps.fetchApi.fetch(`${baseUrl}${path}`, init);
@@ -88,9 +104,9 @@ export class IstioMeshClient implements IstioMeshApi {
     return (await response.json()) as T;
   }
 
-  private async post<T>(path: string, body: unknown): Promise<T> {
+  private async post<T>(path: string, body: unknown, method: 'POST' | 'PUT' = 'POST'): Promise<T> {
     const response = await this.request(path, {
-      method: 'POST',
+      method,
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     });

@@ -18,6 +18,7 @@ import useAsync from 'react-use/esm/useAsync';
 import { istioMeshApiRef } from '../../api/IstioMeshApi';
 import { ClusterSummaryCard } from '../common/ClusterSummaryCard';
 import { UpgradePanel } from '../UpgradePanel/UpgradePanel';
+import { MeshConfigPanel } from '../MeshConfig/MeshConfigPanel';
 
 const INJECTION_LABEL: Record<NamespaceMeshSummary['injection']['mode'], string> = {
   revision: 'istio.io/rev',
@@ -120,6 +121,9 @@ export function ClusterPage() {
         </Grid>
         <Grid item xs={12}>
           <UpgradePanel cluster={value} />
+        </Grid>
+        <Grid item xs={12}>
+          <MeshConfigPanel cluster={value} />
         </Grid>
         <Grid item xs={12}>
           <Table<NamespaceMeshSummary>
