@@ -3,6 +3,7 @@ import { CompoundEntityRef } from '@backstage/catalog-model';
 import {
   ClusterDetail,
   ClustersResponse,
+  ClusterTrustResponse,
   EntityMeshStatus,
   EntityMetrics,
   EntityTopology,
@@ -21,6 +22,8 @@ export interface IstioMeshApi {
   getEntityMeshStatus(entity: CompoundEntityRef): Promise<EntityMeshStatus>;
   listClusters(): Promise<ClustersResponse>;
   getCluster(cluster: string): Promise<ClusterDetail>;
+  /** The mesh's certificates: CA mode, roots and intermediates, rotation, stale bundles, expiry warnings. */
+  getClusterTrust(cluster: string): Promise<ClusterTrustResponse>;
   getOverview(): Promise<OverviewResponse>;
   /** Golden-signal series of the entity's workloads; rejects with a 503 ResponseError when no Prometheus answers. */
   getEntityMetrics(entity: CompoundEntityRef, window: MetricsWindow): Promise<EntityMetrics>;

@@ -4,6 +4,7 @@ import { ResponseError } from '@backstage/errors';
 import {
   ClusterDetail,
   ClustersResponse,
+  ClusterTrustResponse,
   EntityMeshStatus,
   EntityMetrics,
   EntityTopology,
@@ -45,6 +46,10 @@ export class IstioMeshClient implements IstioMeshApi {
 
   getCluster(cluster: string): Promise<ClusterDetail> {
     return this.get<ClusterDetail>(`/v1/clusters/${encodeURIComponent(cluster)}`);
+  }
+
+  getClusterTrust(cluster: string): Promise<ClusterTrustResponse> {
+    return this.get<ClusterTrustResponse>(`/v1/clusters/${encodeURIComponent(cluster)}/trust`);
   }
 
   getOverview(): Promise<OverviewResponse> {

@@ -12,13 +12,15 @@ import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
-import { GatewayStatus, NamespaceMeshSummary } from '@mesh-portal/plugin-istio-mesh-common';
+import { NamespaceMeshSummary } from '@mesh-portal/plugin-istio-mesh-common';
 import { useParams } from 'react-router-dom';
 import useAsync from 'react-use/esm/useAsync';
 import { istioMeshApiRef } from '../../api/IstioMeshApi';
 import { ClusterSummaryCard } from '../common/ClusterSummaryCard';
 import { UpgradePanel } from '../UpgradePanel/UpgradePanel';
 import { MeshConfigPanel } from '../MeshConfig/MeshConfigPanel';
+import { GatewaysPanel } from '../Gateways/GatewaysPanel';
+import { TrustPanel } from '../Trust/TrustPanel';
 
 const INJECTION_LABEL: Record<NamespaceMeshSummary['injection']['mode'], string> = {
   revision: 'istio.io/rev',
@@ -43,18 +45,6 @@ const namespaceColumns: TableColumn<NamespaceMeshSummary>[] = [
         .join(', ') || '—',
   },
   { title: 'Drifted', field: 'driftedPods', type: 'numeric' },
-];
-
-const gatewayColumns: TableColumn<GatewayStatus>[] = [
-  { title: 'Gateway', field: 'name', highlight: true },
-  { title: 'Namespace', field: 'namespace' },
-  { title: 'Type', field: 'type' },
-  { title: 'Addresses', render: g => g.addresses.join(', ') || '—' },
-  { title: 'Ports', render: g => g.ports.join(', ') },
-  {
-    title: 'Ready per revision',
-    render: g => g.deployments.map(d => `${d.revision ?? d.name}: ${d.readyReplicas}/${d.replicas}`).join(', ') || '—',
-  },
 ];
 
 /** One cluster: control planes, namespaces, gateways and misconfigurations. */
@@ -134,12 +124,10 @@ export function ClusterPage() {
           />
         </Grid>
         <Grid item xs={12}>
-          <Table<GatewayStatus>
-            title="Gateways"
-            options={{ paging: false, search: false, padding: 'dense' }}
-            columns={gatewayColumns}
-            data={value.gateways}
-          />
+          <GatewaysPanel gateways={value.gateways} />
+        </Grid>
+        <Grid item xs={12}>
+          <TrustPanel cluster={value.cluster} />
         </Grid>
       </Grid>
     </Content>

@@ -5,6 +5,7 @@ import Typography from '@material-ui/core/Typography';
 import { ClusterSummary, MeshHealth } from '@mesh-portal/plugin-istio-mesh-common';
 import { Link as RouterLink } from 'react-router-dom';
 import { describePhase } from '../EntityServiceMeshContent/describe';
+import { TrustChips } from '../Trust/TrustChips';
 
 export function HealthStatus({ health }: { health: MeshHealth }) {
   if (health === 'healthy') return <StatusOK>Healthy</StatusOK>;
@@ -45,6 +46,7 @@ export function ClusterSummaryCard({ cluster, to }: { cluster: ClusterSummary; t
         {cluster.workloads} workloads · {cluster.podsWithSidecar}/{cluster.pods} pods with a sidecar ·{' '}
         {cluster.driftedPods} drifted
       </Typography>
+      <TrustChips trust={cluster.trust} />
       <Box mt={1}>
         <HealthStatus health={cluster.health} />
         {cluster.healthReasons.map(reason => (
