@@ -4,6 +4,7 @@ import https from 'node:https';
 import {
   ApiException,
   AppsV1Api,
+  AutoscalingV2Api,
   CoreV1Api,
   KubeConfig,
   PatchStrategy,
@@ -358,6 +359,55 @@ export function describeKubeContract(
             fieldSelector: 'metadata.name!=field-b',
           });
           expect(namesOf(neq)).toEqual(['field-a']);
+        },
+        timeout,
+      );
+
+      it(
+        'lists one name across namespaces with a field selector (as the portal reads istio-ca-root-cert)',
+        async () => {
+          const other = `${ns}-b`;
+          await core.createNamespace({ body: { metadata: { name: other, labels: { 'kube-contract': run } } } });
+          try {
+            for (const namespace of [ns, other]) {
+              await core.createNamespacedConfigMap({ namespace, body: configMap('across-ns', { fixture: 'across' }) });
+            }
+            await core.createNamespacedConfigMap({ namespace: ns, body: configMap('across-ns-not', { fixture: 'across' }) });
+            const all = await core.listConfigMapForAllNamespaces({ fieldSelector: 'metadata.name=across-ns', labelSelector: 'fixture=across' });
+            expect(all.kind).toBe('ConfigMapList');
+            expect(all.items.map(c => c.metadata?.namespace).sort()).toEqual([ns, other].sort());
+            expect(all.items.every(c => c.metadata?.name === 'across-ns')).toBe(true);
+          } finally {
+            await core.deleteNamespace({ name: other }).catch(() => undefined);
+          }
+        },
+        timeout,
+      );
+
+      it(
+        'serves autoscaling/v2 HorizontalPodAutoscalers: create, get, list across namespaces by label',
+        async () => {
+          const autoscaling = kc.makeApiClient(AutoscalingV2Api);
+          await apps.createNamespacedDeployment({ namespace: ns, body: deployment('hpa-target') });
+          const created = await autoscaling.createNamespacedHorizontalPodAutoscaler({
+            namespace: ns,
+            body: {
+              metadata: { name: 'hpa-target', labels: { fixture: 'hpa', 'istio.io/rev': 'asm-1-30' } },
+              spec: {
+                minReplicas: 2,
+                maxReplicas: 5,
+                scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hpa-target' },
+                metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+              },
+            },
+          });
+          expect(created.metadata?.uid).toBeTruthy();
+          const read = await autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace: ns, name: 'hpa-target' });
+          expect(read.spec).toMatchObject({ minReplicas: 2, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name: 'hpa-target' } });
+          const list = await autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector: 'fixture=hpa,istio.io/rev' });
+          expect(list.kind).toBe('HorizontalPodAutoscalerList');
+          expect(list.apiVersion).toBe('autoscaling/v2');
+          expect(list.items.map(h => [h.metadata?.namespace, h.metadata?.name])).toEqual([[ns, 'hpa-target']]);
         },
         timeout,
       );
