@@ -25,7 +25,7 @@ export function checkMeshConfigDocument(
   const findings = validateMeshConfig(parsed.value, policy, { positions: parsed.positions }).sort(
     (a, b) =>
       rank(a) - rank(b) ||
-      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) ||
       (a.column ?? 0) - (b.column ?? 0),
   );
   return { value: parsed.value, findings, valid: !hasErrors(findings) };

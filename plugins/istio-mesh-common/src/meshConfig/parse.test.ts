@@ -150,6 +150,18 @@ describe('parseMeshConfigYaml', () => {
     expect(errors[0]).toEqual({ severity: 'error', path: '', message: 'Line 1: the document nests deeper than 32 levels.', line: 1, column: 1 });
   });
 
+  it('refuses thousands of nested brackets before parsing, naming the line', () => {
+    const yaml = `accessLogFile: x\ndefaultConfig:\n  tracing: ${'{a: '.repeat(300)}1${'}'.repeat(300)}\n`;
+    expect(errorsOf(yaml)).toEqual([{ severity: 'error', path: '', message: 'Line 3: the document nests deeper than 32 levels.', line: 3, column: 1 }]);
+  });
+
+  it('does not count brackets inside quotes or comments', () => {
+    const brackets = '['.repeat(300);
+    const r = parseMeshConfigYaml(`accessLogFormat: "${brackets}"\nx: '${brackets}'\n# ${brackets}\ny: "a \\" ${brackets}"\n`);
+    expect(r.errors).toEqual([]);
+    expect(r.value?.accessLogFormat).toBe(brackets);
+  });
+
   it('refuses moderately deep flow nesting through the tree walk', () => {
     const yaml = `a: ${'['.repeat(40)}${']'.repeat(40)}\n`;
     expect(errorsOf(yaml)).toEqual([

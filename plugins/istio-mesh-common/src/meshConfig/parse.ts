@@ -26,6 +26,9 @@ export interface MeshConfigLimits {
 
 export const MESH_CONFIG_LIMITS: MeshConfigLimits = { maxBytes: 64 * 1024, maxDepth: 32 };
 
+/** Flow nesting refused before parsing (see flowDepthBeyond). */
+const FLOW_PRESCAN_DEPTH = 256;
+
 /** Stop collecting after this many problems: one page of findings is enough to act on. */
 const MAX_FINDINGS = 20;
 
@@ -48,6 +51,41 @@ function kindOf(node: unknown): string {
   if (isScalar(node)) return node.value === null ? 'null' : `a ${typeof node.value} (${JSON.stringify(node.value)})`;
   if (isAlias(node)) return 'an alias';
   return 'not a mapping';
+}
+
+/**
+ * Flow nesting (`[[[...`) as a lexer sees it, up to where it first exceeds `limit`: the
+ * parser recurses per level and spends seconds unwinding thousands of stack overflows,
+ * so such input is refused before parsing. Quotes count only where a scalar can start;
+ * the bound is far above the real depth limit, which the tree walk checks exactly.
+ */
+function flowDepthBeyond(source: string, limit: number): number | undefined {
+  let depth = 0;
+  let line = 1;
+  let quote: '"' | "'" | undefined;
+  let prev = '\n';
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\n') line++;
+    if (quote) {
+      if (quote === '"' && c === '\\') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '#' && /\s/.test(prev)) {
+      while (i < source.length && source[i] !== '\n') i++;
+      line++;
+      prev = '\n';
+      continue;
+    }
+    if ((c === '"' || c === "'") && /[\s[{,:?-]/.test(prev)) quote = c;
+    else if (c === '[' || c === '{') {
+      if (++depth > limit) return line;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+    if (c !== ' ' && c !== '\t') prev = c;
+    else if (prev !== '\n') prev = ' ';
+  }
+  return undefined;
 }
 
 /** The key written at `offset` (a duplicate key's position), without quotes. */
@@ -80,6 +118,8 @@ export function parseMeshConfigYaml(source: string, limits: MeshConfigLimits = M
     errors: [{ severity: 'error', path: '', message: `Line ${line}: the document nests deeper than ${limits.maxDepth} levels.`, line, column: 1 }],
     positions,
   });
+  const deepAt = flowDepthBeyond(source, FLOW_PRESCAN_DEPTH);
+  if (deepAt !== undefined) return depthError(deepAt);
   let doc: ReturnType<typeof parseDocument>;
   try {
     doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });

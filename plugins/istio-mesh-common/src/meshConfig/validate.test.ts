@@ -160,6 +160,13 @@ describe('validateMeshConfig', () => {
     expect(describeFinding(r.findings[0])).toBe('3:3 defaultConfig.concurrency: must be a non-negative integer, the number of worker threads per proxy (found the number -2)');
   });
 
+  it('stops after 100 findings and says how much was not checked', () => {
+    const yaml = Array.from({ length: 150 }, (_, i) => `unknownField${i}: x`).join('\n');
+    const findings = check(yaml).findings;
+    expect(findings).toHaveLength(101);
+    expect(findings[100]).toEqual({ severity: 'error', path: '', message: 'Too many problems: 100 are listed, the other 50 top-level fields were not checked.' });
+  });
+
   it('returns parse errors without validating', () => {
     expect(check('- rootNamespace\n')).toEqual({ findings: [expect.objectContaining({ path: '' })], valid: false });
   });

@@ -250,11 +250,15 @@ function suggestion(policy: MeshConfigPolicy, key: string, proxy: boolean): stri
     const isProxy = path.startsWith(PROXY_CONFIG_PREFIX);
     if (isProxy !== proxy) continue;
     const field = isProxy ? path.slice(PROXY_CONFIG_PREFIX.length) : path;
+    if (Math.abs(field.length - key.length) > 3) continue;
     const d = editDistance(key, field);
     if (d <= Math.max(1, Math.floor(field.length / 6)) && (!best || d < best.d)) best = { field, d };
   }
   return best?.field;
 }
+
+/** A page of findings is enough to act on, and bounds the work a huge document costs. */
+const MAX_FINDINGS = 100;
 
 export interface ValidateOptions {
   /** Key positions from {@link parseMeshConfigYaml}, to give findings a line and column. */
@@ -307,7 +311,14 @@ export function validateMeshConfig(
     return true;
   };
 
-  for (const [key, value] of Object.entries(doc)) {
+  const keys = Object.keys(doc);
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k];
+    const value = doc[key];
+    if (findings.length >= MAX_FINDINGS) {
+      findings.push({ severity: 'error', path: '', message: `Too many problems: ${MAX_FINDINGS} are listed, the other ${keys.length - k} top-level fields were not checked.` });
+      break;
+    }
     if (!classify([key], false)) continue;
     checkValue(MESH_CONFIG_FIELD_CHECKS[key], value, [key]);
     if (key === 'defaultConfig' && isPlainObject(value)) {
