@@ -243,7 +243,7 @@ export interface UpgradeGuard {
   reason?: string;
   blockers?: string[];
   /**
-   * Namespaces whose health gate regressed (or is still measuring): the action is allowed
+   * Namespaces whose health gate regressed: the action is allowed
    * only with `{ acknowledgeRegressions: true }`.
    */
   requiresAcknowledgement?: string[];
@@ -285,6 +285,6 @@ export interface UpgradeRun {
 export interface UpgradeActionResponse {
   run: UpgradeRun;
   step: UpgradeStep;
-  /** Complete: the namespaces whose regressed (or still measuring) health gate the caller acknowledged. */
+  /** Complete: the namespaces whose regressed health gate the caller acknowledged. */
   acknowledgedRegressions?: string[];
 }

@@ -27,7 +27,7 @@ import { ClusterGateway } from '../service/ClusterGateway';
 import { observationOf } from './observe';
 import { DEFAULT_RETRY_POLICY, RetryPolicy, RetryTally, StepRetrier, describeRetries } from './retry';
 import { StepWorker, TickResult, withBlockers } from './steps';
-import { HealthGate, namespaceGate, unacknowledgedGates } from './healthGate';
+import { HealthGate, gateMeasuring, namespaceGate, unacknowledgedGates } from './healthGate';
 import type { SharedMeshConfigCopier } from '../meshconfig/MeshConfigService';
 import { RunRecord, StepDetails, StepRecord, UpgradeStore } from './UpgradeStore';
 
@@ -264,8 +264,8 @@ export class UpgradeService {
 
   /**
    * Removes the old revision, once nothing uses it. While a migrated namespace's health
-   * gate regressed (or still measures) it needs `acknowledgeRegressions`, which is then
-   * recorded on those migrate steps.
+   * gate regressed it needs `acknowledgeRegressions`, which is then recorded on those
+   * migrate steps.
    */
   async complete(
     cluster: string,
@@ -284,7 +284,7 @@ export class UpgradeService {
       const gates = unacknowledgedGates(steps, deriveUpgradeState(obs, run).migratedNamespaces);
       if (gates.length > 0 && !options.acknowledgeRegressions) {
         throw new ConflictError(
-          `The health gate of ${gates.map(g => `${g.namespace} (${g.verdict === 'pending' ? 'still measuring' : 'regressed'})`).join(', ')} did not pass: complete with { "acknowledgeRegressions": true } to remove ${run.from} anyway.`,
+          `The health gate of ${gates.map(g => `${g.namespace} (${g.verdict})`).join(', ')} did not pass: complete with { "acknowledgeRegressions": true } to remove ${run.from} anyway.`,
         );
       }
       const at = new Date().toISOString();
@@ -606,7 +606,8 @@ export class UpgradeService {
         const last = own[own.length - 1];
         const onCanary = ns.revision === run.to || (ns.podsByRevision[run.to] ?? 0) > 0;
         let nsState: UpgradeNamespaceStatus['state'];
-        if (last?.outcome === 'running' || (runningRollback && onCanary)) nsState = 'migrating';
+        // A migrate step whose gate is measuring has moved its namespace already.
+        if ((last?.outcome === 'running' && !gateMeasuring(last)) || (runningRollback && onCanary)) nsState = 'migrating';
         else if (state.migratedNamespaces.includes(ns.name)) nsState = 'migrated';
         else if (last?.outcome === 'failed') nsState = 'failed';
         else nsState = 'pending';
@@ -622,7 +623,7 @@ export class UpgradeService {
 
     let status: UpgradeRunStatus;
     if (run.status !== 'active') status = run.status;
-    else if (steps.some(s => s.outcome === 'running')) status = 'in-progress';
+    else if (steps.some(s => s.outcome === 'running' && !gateMeasuring(s))) status = 'in-progress';
     else if (steps[steps.length - 1]?.outcome === 'failed') status = 'failed';
     else status = 'waiting';
 
@@ -662,7 +663,7 @@ export class UpgradeService {
   }
 }
 
-/** Complete is allowed with an acknowledgement while health gates regressed or still measure. */
+/** Complete is allowed with an acknowledgement while health gates regressed. */
 function completeGuard(g: UpgradeGuard, gates: Array<{ namespace: string }>): UpgradeGuard {
   return gates.length ? { ...g, requiresAcknowledgement: gates.map(x => x.namespace) } : g;
 }

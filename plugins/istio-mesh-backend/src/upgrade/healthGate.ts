@@ -148,20 +148,25 @@ function summary(gate: HealthGateResult): string {
 }
 
 /**
- * Migrated namespaces whose last migrate step's gate regressed or is still measuring:
- * completing the upgrade needs an explicit acknowledgement while there are any.
+ * Migrated namespaces whose last migrate step's gate regressed: completing the upgrade
+ * needs an explicit acknowledgement while there are any. A gate still measuring does not
+ * hold complete up (it would block every upgrade for a window after each migration).
  */
 export function unacknowledgedGates(
   steps: Array<{ id: number; action: string; namespace?: string; outcome: string; details: StepDetails }>,
   migratedNamespaces: string[],
-): Array<{ namespace: string; stepId: number; verdict: 'regressed' | 'pending' }> {
-  const out: Array<{ namespace: string; stepId: number; verdict: 'regressed' | 'pending' }> = [];
+): Array<{ namespace: string; stepId: number; verdict: 'regressed' }> {
+  const out: Array<{ namespace: string; stepId: number; verdict: 'regressed' }> = [];
   for (const namespace of migratedNamespaces) {
     const last = [...steps].reverse().find(s => s.action === 'migrate' && s.namespace === namespace && s.outcome !== 'cancelled');
-    const verdict = last?.details.healthGate?.verdict;
-    if (last && (verdict === 'regressed' || verdict === 'pending')) out.push({ namespace, stepId: last.id, verdict });
+    if (last?.details.healthGate?.verdict === 'regressed') out.push({ namespace, stepId: last.id, verdict: 'regressed' });
   }
   return out;
+}
+
+/** A migrate step that has moved its namespace and only measures its health now. */
+export function gateMeasuring(step: { action: string; outcome: string; details: StepDetails }): boolean {
+  return step.action === 'migrate' && step.outcome === 'running' && step.details.healthGate?.verdict === 'pending';
 }
 
 /** The gate verdict of a namespace's last migrate step, for the run view. */
