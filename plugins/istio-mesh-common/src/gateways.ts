@@ -87,6 +87,7 @@ export interface GatewayAnalysisInput {
 }
 
 const REVISION_LABEL = 'istio.io/rev';
+const KIND_ORDER: GatewayKind[] = ['ingress-external', 'ingress-internal', 'ingress', 'egress'];
 
 export function gatewayKind(service: Pick<GatewayServiceInput, 'name' | 'namespace'>): GatewayKind {
   if (service.name === 'aks-istio-ingressgateway-external') return 'ingress-external';
@@ -176,5 +177,3 @@ export function analyzeGateways(input: GatewayAnalysisInput): GatewayView[] {
     })
     .sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name));
 }
-
-const KIND_ORDER: GatewayKind[] = ['ingress-external', 'ingress-internal', 'ingress', 'egress'];

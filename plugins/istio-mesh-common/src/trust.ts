@@ -390,7 +390,8 @@ export function analyzeTrust(input: TrustInput): TrustAnalysis {
     rotation,
     namespaces,
     staleNamespaces,
-    warnings: warnings.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1)),
+    // Critical first; otherwise in the order found (stable sort).
+    warnings: warnings.sort((a, b) => Number(b.severity === 'critical') - Number(a.severity === 'critical')),
     ...(first ? { earliestExpiry: { subject: first.subject, fingerprintSha256: first.fingerprintSha256, notAfter: first.notAfter, daysLeft: first.daysLeft } } : {}),
   };
 }

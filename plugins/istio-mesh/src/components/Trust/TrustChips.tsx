@@ -8,19 +8,18 @@ export function TrustChips({ trust }: { trust: ClusterSummary['trust'] }) {
   const expiry = trust.warnings.find(w => w.kind === 'expiry' || w.kind === 'expired');
   if (!trust.rotationInProgress && !expiry && trust.staleNamespaces === 0) return null;
   const left = trust.earliestExpiry?.daysLeft;
+  let label = 'A CA certificate expires soon';
+  if (expiry?.kind === 'expired') label = 'CA certificate expired';
+  else if (expiry && expiry.fingerprint === trust.earliestExpiry?.fingerprintSha256 && left !== undefined) {
+    label = `CA certificate expires in ${left} day${left === 1 ? '' : 's'}`;
+  }
   return (
     <Box display="flex" flexWrap="wrap" style={{ gap: 8 }} mt={1}>
       {expiry && (
         <Chip
           size="small"
           color="secondary"
-          label={
-            expiry.kind === 'expired'
-              ? 'CA certificate expired'
-              : expiry.fingerprint === trust.earliestExpiry?.fingerprintSha256 && left !== undefined
-                ? `CA certificate expires in ${left} day${left === 1 ? '' : 's'}`
-                : 'A CA certificate expires soon'
-          }
+          label={label}
         />
       )}
       {trust.rotationInProgress && <Chip size="small" variant="outlined" label={`Root rotation in progress: ${trust.roots} roots`} />}

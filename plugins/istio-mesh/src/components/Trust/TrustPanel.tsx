@@ -28,8 +28,10 @@ function daysLeftText(c: CertificateView): string {
   return `${c.daysLeft} day${c.daysLeft === 1 ? '' : 's'}`;
 }
 
+const ROLE_LABEL: Record<CertificateView['role'], string> = { root: 'Root', intermediate: 'Intermediate', leaf: 'Leaf (misplaced)' };
+
 const columns: TableColumn<CertificateView>[] = [
-  { title: 'Role', render: c => (c.role === 'root' ? 'Root' : c.role === 'intermediate' ? 'Intermediate' : 'Leaf (misplaced)') },
+  { title: 'Role', render: c => ROLE_LABEL[c.role] },
   {
     title: 'Subject',
     render: c => (
