@@ -14,6 +14,7 @@ import {
   ClusterDetail,
   UpgradeNamespaceStatus,
   UpgradeRun,
+  canaryPair,
   istioMeshUpgradeCompletePermission,
   istioMeshUpgradeRollbackPermission,
   istioMeshUpgradeStartPermission,
@@ -89,8 +90,11 @@ export function UpgradePanel({ cluster }: { cluster: ClusterDetail }) {
   if (loading && !run) return <Progress />;
   const noPermission = 'You do not have permission for this action.';
   const offered = cluster.upgrades.availableUpgrades;
+  const adoptable = offered.length === 0 ? canaryPair(cluster.controlPlane.revisions.map(r => r.revision)) : undefined;
 
   return (
+    // A named region, so that assistive technology (and the e2e spec) can find the panel.
+    <section aria-label="Canary upgrade">
     <InfoCard title="Canary upgrade">
       {error && <Alert severity="error">{error.message}</Alert>}
       {!active && (
@@ -113,6 +117,16 @@ export function UpgradePanel({ cluster }: { cluster: ClusterDetail }) {
               {cluster.upgrades.message ?? 'No upgrade offered.'}
             </Typography>
           )}
+          {adoptable && (
+            // A canary started outside the portal (az aks mesh upgrade start, helm): starting to it adopts it.
+            <GuardedButton
+              label={`Adopt the canary ${adoptable.stable} → ${adoptable.canary}`}
+              allowed={start.allowed}
+              why={noPermission}
+              busy={busy}
+              onClick={() => act(`Adopt the canary ${adoptable.canary}`, () => api.startUpgrade(cluster.cluster, adoptable.canary))}
+            />
+          )}
         </Box>
       )}
       <StartPlanDialog
@@ -126,6 +140,7 @@ export function UpgradePanel({ cluster }: { cluster: ClusterDetail }) {
       />
       {active && run && <ActiveRun run={run} busy={busy} act={act} canComplete={complete.allowed} canRollback={rollback.allowed} />}
     </InfoCard>
+    </section>
   );
 }
 
