@@ -93,6 +93,9 @@ start_background mesh-sandbox .cache/e2e-mesh-sandbox.log yarn workspace @mesh-p
 start_background backend .cache/e2e-backend.log yarn workspace backend start \
   --config ../../app-config.yaml --config ../../e2e/app-config.e2e.yaml
 wait_for_url "http://127.0.0.1:$MESH_SANDBOX_PORT/healthz" 60 mesh-sandbox
+# Port 7090 as in e2e/app-config.e2e.yaml's istioMesh.metrics (metrics.spec.ts needs data).
+source scripts/prometheus.sh
+start_sandbox_prometheus 7090 .cache/e2e-prometheus "$MESH_SANDBOX_PORT" .cache/e2e-prometheus.log
 wait_for_url "http://127.0.0.1:7017/.backstage/health/v1/readiness" 240 backend ||
   { tail -50 .cache/e2e-backend.log >&2; exit 1; }
 e2e_status=0

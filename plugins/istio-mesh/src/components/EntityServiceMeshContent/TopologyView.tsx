@@ -132,8 +132,8 @@ function ClusterDiagram(props: { cluster: string; self: TopologyWorkloadRef[]; r
 
 const columns: TableColumn<Row>[] = [
   { title: 'Direction', render: r => (r.direction === 'caller' ? 'calls this service' : 'called by this service') },
-  { title: 'From', render: r => label(r.edge.source), customSort: (a, b) => label(a.edge.source).localeCompare(label(b.edge.source)) },
-  { title: 'To', render: r => label(r.edge.destination), customSort: (a, b) => label(a.edge.destination).localeCompare(label(b.edge.destination)) },
+  { title: 'From', render: r => label(r.edge.source), customSort: (a, b) => label(a.edge.source).localeCompare(label(b.edge.source)), cellStyle: { whiteSpace: 'nowrap' } },
+  { title: 'To', render: r => label(r.edge.destination), customSort: (a, b) => label(a.edge.destination).localeCompare(label(b.edge.destination)), cellStyle: { whiteSpace: 'nowrap' } },
   {
     title: 'Requests/s',
     type: 'numeric',

@@ -2,7 +2,7 @@ import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles, Theme } from '@material-ui/core/styles';
-import { KeyboardEvent, MouseEvent, useMemo, useRef, useState } from 'react';
+import { KeyboardEvent, MouseEvent, RefObject, useEffect, useMemo, useRef, useState } from 'react';
 import { formatClock, formatNumber, niceTicks, timeTicks } from './scale';
 
 /** One line: points in epoch milliseconds; `v: null` is a gap (no data at that step). */
@@ -27,7 +27,27 @@ export interface LineChartProps {
 /** Okabe–Ito: distinguishable with the common colour-vision deficiencies. */
 export const SERIES_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'];
 
-const WIDTH = 640;
+/** Drawing width before the container is measured (and in jsdom, which has no layout). */
+const DEFAULT_WIDTH = 640;
+
+/**
+ * The container's width in CSS pixels, so the SVG is drawn 1:1 and its text keeps its
+ * size however wide the chart's column is.
+ */
+function useWidth(ref: RefObject<HTMLElement>): number {
+  const [width, setWidth] = useState(DEFAULT_WIDTH);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return undefined;
+    const observer = new ResizeObserver(entries => {
+      const w = Math.round(entries[0]?.contentRect.width ?? 0);
+      if (w > 0) setWidth(w);
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ref]);
+  return width;
+}
 
 // React 16/17 (allowed by the peer range) have no useId.
 let nextId = 0;
@@ -114,6 +134,8 @@ export function LineChart(props: LineChartProps) {
   const classes = useStyles();
   const id = useStableId();
   const svgRef = useRef<SVGSVGElement>(null);
+  const wrapperRef = useRef<HTMLDivElement>(null);
+  const width = useWidth(wrapperRef);
   const [active, setActive] = useState<number | undefined>();
   const [showTable, setShowTable] = useState(false);
 
@@ -134,7 +156,7 @@ export function LineChart(props: LineChartProps) {
   const maxValue = Math.max(0, ...series.flatMap(s => s.points.map(p => p.v ?? 0)).filter(Number.isFinite));
   const yTicks = niceTicks(maxValue);
   const yMax = yTicks[yTicks.length - 1];
-  const plotW = WIDTH - MARGIN.left - MARGIN.right;
+  const plotW = width - MARGIN.left - MARGIN.right;
   const plotH = height - MARGIN.top - MARGIN.bottom;
   const x = (t: number) => MARGIN.left + (to > from ? ((t - from) / (to - from)) * plotW : plotW / 2);
   const y = (v: number) => MARGIN.top + plotH - (v / yMax) * plotH;
@@ -145,7 +167,7 @@ export function LineChart(props: LineChartProps) {
     const svg = svgRef.current;
     if (!svg || times.length === 0) return undefined;
     const rect = svg.getBoundingClientRect();
-    const scale = rect.width > 0 ? WIDTH / rect.width : 1;
+    const scale = rect.width > 0 ? width / rect.width : 1;
     const px = (clientX - rect.left) * scale;
     let best = 0;
     for (let i = 1; i < times.length; i++) {
@@ -183,11 +205,11 @@ export function LineChart(props: LineChartProps) {
       <Typography variant="subtitle2" component="h4" id={`${id}-title`}>
         {title} ({unit})
       </Typography>
-      <div className={classes.wrapper}>
+      <div className={classes.wrapper} ref={wrapperRef}>
         <svg
           ref={svgRef}
           className={classes.svg}
-          viewBox={`0 0 ${WIDTH} ${height}`}
+          viewBox={`0 0 ${width} ${height}`}
           role="img"
           aria-label={label}
           tabIndex={hasData ? 0 : undefined}
@@ -199,7 +221,7 @@ export function LineChart(props: LineChartProps) {
         >
           {yTicks.map(v => (
             <g key={`y${v}`}>
-              <line className={classes.grid} x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={y(v)} y2={y(v)} />
+              <line className={classes.grid} x1={MARGIN.left} x2={width - MARGIN.right} y1={y(v)} y2={y(v)} />
               <text className={classes.axis} x={MARGIN.left - 6} y={y(v)} dy="0.32em" textAnchor="end" data-testid="y-tick">
                 {formatNumber(v)}
               </text>
@@ -208,7 +230,7 @@ export function LineChart(props: LineChartProps) {
           <text className={classes.axis} x={12} y={MARGIN.top + plotH / 2} textAnchor="middle" transform={`rotate(-90 12 ${MARGIN.top + plotH / 2})`}>
             {unit}
           </text>
-          {timeTicks(from, to).map(t => (
+          {timeTicks(from, to, Math.max(2, Math.floor(plotW / 80))).map(t => (
             <text key={`x${t}`} className={classes.axis} x={x(t)} y={height - 8} textAnchor="middle" data-testid="x-tick">
               {formatClock(t)}
             </text>
@@ -248,8 +270,8 @@ export function LineChart(props: LineChartProps) {
             className={classes.tooltip}
             role="status"
             style={{
-              left: `${(x(activeT) / WIDTH) * 100}%`,
-              transform: x(activeT) > WIDTH / 2 ? 'translateX(calc(-100% - 8px))' : 'translateX(8px)',
+              left: `${(x(activeT) / width) * 100}%`,
+              transform: x(activeT) > width / 2 ? 'translateX(calc(-100% - 8px))' : 'translateX(8px)',
             }}
           >
             <div>

@@ -1,0 +1,86 @@
+import { expect, Locator, Page, test } from '@playwright/test';
+
+// Needs the Prometheus that scripts/test-all.sh starts on :7090 (scripts/prometheus.sh),
+// scraping the sandbox's simulated proxies, and e2e/app-config.e2e.yaml pointing at it.
+
+async function openTab(page: Page) {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Enter' }).click();
+  await expect(page.getByRole('link', { name: 'payments-api' })).toBeVisible();
+  await page.goto('/catalog/default/component/payments-api/service-mesh');
+  await expect(page.getByText('Cluster aks-prod')).toBeVisible();
+}
+
+/** The latest value a chart's accessible summary gives for one line. */
+async function latest(chart: Locator, line: string, unit: string): Promise<number> {
+  const label = (await chart.getAttribute('aria-label')) ?? '';
+  const match = label.match(new RegExp(`${line}: latest ([\\d.]+) ${unit}`));
+  return match ? Number(match[1]) : NaN;
+}
+
+test.describe('Golden signals on the Service Mesh tab', () => {
+  test('payments-api shows request, error and latency charts with data, and its callers and callees', async ({ page }) => {
+    await openTab(page);
+    await expect(page.getByText('Golden signals', { exact: true })).toBeVisible();
+    const prod = page.getByRole('region', { name: 'Golden signals of payments/payments-api in aks-prod' });
+
+    // Right after the run starts Prometheus may hold a scrape or two: the tab refreshes
+    // every 30 s, so wait for a chart with a non-zero rate rather than for a fixed time.
+    const requests = prod.getByRole('img', { name: /^Requests per second,/ });
+    await expect(async () => {
+      await page.reload();
+      await expect(requests).toBeVisible({ timeout: 15_000 });
+      expect(await latest(requests, 'payments-api', 'req/s')).toBeGreaterThan(0);
+    }).toPass({ timeout: 80_000 });
+    await expect(page.getByText(/Metrics unavailable/)).toHaveCount(0);
+
+    // The sandbox sends payments-api 2 requests/s in aks-prod (checkout → payments-api).
+    expect(await latest(requests, 'payments-api', 'req/s')).toBeLessThanOrEqual(2.5);
+    const line = requests.locator('[data-testid="chart-line"]');
+    await expect(line).toHaveCount(1);
+    expect(Number(await line.getAttribute('data-points'))).toBeGreaterThanOrEqual(1);
+
+    const latency = prod.getByRole('img', { name: /^Latency p50 \/ p90 \/ p99,/ });
+    await expect(latency.locator('[data-testid="chart-line"]')).toHaveCount(3);
+    // Log-normal latencies with a 30 ms median, estimated from Istio's histogram buckets.
+    const p50 = await latest(latency, 'p50', 'ms');
+    const p99 = await latest(latency, 'p99', 'ms');
+    expect(p50).toBeGreaterThan(10);
+    expect(p50).toBeLessThan(60);
+    expect(p99).toBeGreaterThan(p50);
+    await expect(prod.getByRole('img', { name: /^5xx error rate,/ })).toBeVisible();
+
+    // The picker asks for another range; the subheader says which one is shown.
+    await page.getByRole('button', { name: 'last 15 minutes' }).click();
+    await expect(page.getByRole('button', { name: 'last 15 minutes' })).toHaveAttribute('aria-pressed', 'true');
+    await expect(page.getByText(/^last 15 minutes, a point every/)).toBeVisible();
+
+    // Topology: checkout calls payments-api, which calls payments-worker.
+    const traffic = page.getByRole('region', { name: 'Traffic in aks-prod' });
+    await expect(traffic.getByRole('row').filter({ hasText: 'storefront/checkout' }).filter({ hasText: 'calls this service' })).toBeVisible();
+    await expect(traffic.getByRole('row').filter({ hasText: 'payments/payments-worker' }).filter({ hasText: 'called by this service' })).toBeVisible();
+    await expect(traffic.getByRole('img', { name: /^Traffic of payments\/payments-api in aks-prod: 1 caller, 1 callee\./ })).toBeVisible();
+
+    const dir = process.env.E2E_SCREENSHOT_DIR;
+    if (dir) {
+      // At the 15-minute range picked above (a fresh run has no hour of data).
+      await page.setViewportSize({ width: 1400, height: 1200 });
+      await prod.scrollIntoViewIfNeeded();
+      await prod.screenshot({ path: `${dir}/service-mesh-metrics.png` });
+      await traffic.screenshot({ path: `${dir}/service-mesh-topology.png` });
+    }
+  });
+
+  test('the overview shows golden-signal columns', async ({ page }) => {
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Enter' }).click();
+    await expect(page.getByRole('link', { name: 'payments-api' })).toBeVisible();
+    await page.goto('/service-mesh');
+    await expect(page.getByText(/^Meshed components \(\d+\)$/)).toBeVisible();
+    await expect(page.getByRole('columnheader', { name: 'Req/s' })).toBeVisible();
+    await expect(page.getByRole('columnheader', { name: 'Health' })).toBeVisible();
+    await expect(page.getByText(/Golden signals unavailable/)).toHaveCount(0);
+    const row = page.locator('tbody tr').filter({ hasText: 'payments-api' }).filter({ hasText: 'aks-prod' });
+    await expect(row).toContainText(/\d req\/s/);
+  });
+});
