@@ -3,6 +3,7 @@ import { demoToken } from './fleet';
 import { mulberry32 } from './faults';
 import { injectSidecar, sidecarProfile } from './istio/injection';
 import { addSharedMeshConfig, AKS_LAYOUT, installControlPlaneRevision } from './istio/install';
+import { makeRoot, setCaRootBundle } from './istio/trust';
 import { resourceTypeOfKind } from './resources';
 import { addNamespace } from './seed';
 import type { SandboxCluster } from './server';
@@ -90,7 +91,6 @@ function hash(input: string, length: number): string {
 }
 
 const CA_LABELS = Object.freeze({ 'istio.io/config': 'true' });
-const CA_DATA = Object.freeze({ 'root-cert.pem': '' });
 const POD_CONDITIONS = ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map(type => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: STARTED }));
 const OWNER = { apiVersion: 'apps/v1', controller: true, blockOwnerDeletion: true };
 
@@ -157,6 +157,11 @@ function buildCluster(name: string, index: number, options: ScaleFleetOptions): 
     addSharedMeshConfig(store, rev, AKS_LAYOUT);
   }
   addIngressService(store, `20.61.${100 + index}.${10 + (index % 200)}`);
+  // istiod's self-signed root, published in the control-plane and every meshed namespace
+  // (one frozen data object shared by the ConfigMaps, as for the rest of the fleet's bulk).
+  const root = makeRoot('istiod-scale-fleet', [['O', 'cluster.local']], { type: 'rsa', bits: 2048 }, new Date(Date.parse(CREATED)), new Date(Date.parse(CREATED) + 3650 * 86_400_000));
+  setCaRootBundle(store, AKS_LAYOUT.controlPlaneNamespace, [root]);
+  const caData = Object.freeze({ 'root-cert.pem': root.pem });
 
   // The namespaces and how many pods each runs (exactly `pods` in all).
   const nodes = Array.from({ length: Math.max(1, Math.ceil(pods / PODS_PER_NODE)) }, (_, n) => `aks-nodepool1-${hash(name, 8)}-vmss${String(n).padStart(6, '0')}`);
@@ -192,7 +197,7 @@ function buildCluster(name: string, index: number, options: ScaleFleetOptions): 
     if (plan.label) {
       store.seedTrusted(T.configMap, {
         metadata: { name: 'istio-ca-root-cert', namespace: plan.ns, labels: CA_LABELS, creationTimestamp: CREATED },
-        data: CA_DATA,
+        data: caData,
       });
     }
     let left = plan.pods;

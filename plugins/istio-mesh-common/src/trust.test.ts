@@ -5,6 +5,7 @@ import {
   CertificateFacts,
   certificateRole,
   certificateValidity,
+  condenseTrustWarnings,
   daysLeft,
   DEFAULT_TRUST_THRESHOLDS,
   displayName,
@@ -328,5 +329,29 @@ describe('analyzeTrust', () => {
       staleNamespaces: [],
       warnings: [],
     });
+  });
+});
+
+describe('condenseTrustWarnings', () => {
+  const ns = (kind: 'stale-bundle' | 'missing-bundle', n: number) =>
+    Array.from({ length: n }, (_, i) => ({ severity: 'warning' as const, kind, namespace: `ns-${i}`, message: `${kind} ns-${i}` }));
+  const expiry = { severity: 'warning' as const, kind: 'expiry' as const, fingerprint: 'FP', message: 'expires' };
+
+  it('keeps up to three namespace warnings of a kind as they are', () => {
+    const w = [expiry, ...ns('stale-bundle', 3)];
+    expect(condenseTrustWarnings(w)).toEqual(w);
+  });
+
+  it('folds more into one line per kind, in place of the first, naming three', () => {
+    const w = [expiry, ...ns('stale-bundle', 5), ...ns('missing-bundle', 2)];
+    expect(condenseTrustWarnings(w).map(x => x.message)).toEqual([
+      'expires',
+      '5 namespaces have a stale trust bundle: ns-0, ns-1, ns-2, …',
+      'missing-bundle ns-0',
+      'missing-bundle ns-1',
+    ]);
+    expect(condenseTrustWarnings(ns('missing-bundle', 4), 1)).toEqual([
+      { severity: 'warning', kind: 'missing-bundle', message: '4 namespaces have no istio-ca-root-cert ConfigMap: ns-0, …' },
+    ]);
   });
 });

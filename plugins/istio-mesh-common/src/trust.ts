@@ -396,6 +396,47 @@ export function analyzeTrust(input: TrustInput): TrustAnalysis {
   };
 }
 
+const NAMESPACE_KIND_WORDS: Partial<Record<TrustWarningKind, string>> = {
+  'stale-bundle': 'have a stale trust bundle',
+  'missing-bundle': 'have no istio-ca-root-cert ConfigMap',
+  'invalid-bundle': 'have an unreadable trust bundle',
+};
+
+/**
+ * Warnings for a cluster's health reasons: per-namespace warnings of one kind beyond
+ * `max` become one line ("12 namespaces have a stale trust bundle: a, b, c, …"), so a
+ * cluster with hundreds of namespaces still has a readable card. The trust endpoint keeps
+ * every warning.
+ */
+export function condenseTrustWarnings(warnings: TrustWarning[], max = 3): TrustWarning[] {
+  const out: TrustWarning[] = [];
+  const byKind = new Map<TrustWarningKind, TrustWarning[]>();
+  for (const w of warnings) {
+    if (w.namespace && NAMESPACE_KIND_WORDS[w.kind]) {
+      const list = byKind.get(w.kind) ?? [];
+      if (list.length === 0) byKind.set(w.kind, list);
+      list.push(w);
+    }
+  }
+  const emitted = new Set<TrustWarningKind>();
+  for (const w of warnings) {
+    const group = w.namespace ? byKind.get(w.kind) : undefined;
+    if (!group || group.length <= max) {
+      out.push(w);
+      continue;
+    }
+    if (emitted.has(w.kind)) continue;
+    emitted.add(w.kind);
+    const names = group.map(g => g.namespace!);
+    out.push({
+      severity: group.some(g => g.severity === 'critical') ? 'critical' : 'warning',
+      kind: w.kind,
+      message: `${names.length} namespaces ${NAMESPACE_KIND_WORDS[w.kind]}: ${names.slice(0, max).join(', ')}, …`,
+    });
+  }
+  return out;
+}
+
 /** The part of a cluster's trust the overview shows on its card. */
 export interface TrustSummary {
   caMode: CaMode;

@@ -22,6 +22,7 @@ import {
   podMeshState,
   sortRevisions,
   summarizeTrust,
+  condenseTrustWarnings,
 } from '@mesh-portal/plugin-istio-mesh-common';
 import type { GatewayService } from '../gateways/GatewayService';
 import type { TrustService } from '../trust/TrustService';
@@ -274,7 +275,7 @@ function computeAnalysis(snapshot: ClusterSnapshot, extras: MeshReadModelExtras)
     driftedPods,
     problems,
     gatewayProblems,
-    trustWarnings: trust?.warnings ?? [],
+    trustWarnings: condenseTrustWarnings(trust?.warnings ?? []),
   });
   return {
     namespaces,
