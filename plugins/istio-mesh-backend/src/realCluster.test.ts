@@ -482,5 +482,44 @@ function describeRealCluster(
         Number(stale.metadata?.resourceVersion),
       );
     });
+
+    // The shared MeshConfig (docs/meshconfig.md) against kube-apiserver's own optimistic concurrency.
+    it('saves the shared MeshConfig with the resourceVersion, and kube-apiserver refuses a stale one (409, nothing written)', async () => {
+      const name = 'istio-shared-configmap-asm-1-29';
+      const cmNs = 'aks-istio-system';
+      await deleteObject(admin, `/api/v1/namespaces/${cmNs}/configmaps/${name}`);
+      await core.createNamespacedConfigMap({
+        namespace: cmNs,
+        body: { metadata: { name, namespace: cmNs }, data: { mesh: 'accessLogFile: /dev/stdout\n' } },
+      });
+      const put = (body: object) => request(server).put('/api/istio-mesh/v1/clusters/real/meshconfig').send(body);
+      const view = (await get('/v1/clusters/real/meshconfig?revision=asm-1-29')).body;
+      expect(view).toMatchObject({ provider: 'aks', editable: true, shared: { configMap: name, exists: true, yaml: 'accessLogFile: /dev/stdout\n' }, addonDefault: { configMap: 'istio-asm-1-29', exists: true } });
+      expect(view.effective.fields).toContainEqual({ path: 'rootNamespace', value: cmNs, source: 'default', class: 'blocked', overridden: false });
+
+      const blocked = await put({ revision: 'asm-1-29', yaml: 'rootNamespace: payments\n', resourceVersion: view.shared.resourceVersion });
+      expect(blocked.status).toBe(400);
+      expect((await core.readNamespacedConfigMap({ namespace: cmNs, name })).data).toEqual({ mesh: 'accessLogFile: /dev/stdout\n' });
+
+      const saved = await put({ revision: 'asm-1-29', yaml: 'accessLogFile: /dev/stderr\n', resourceVersion: view.shared.resourceVersion });
+      expect(saved.status).toBe(200);
+      expect(saved.body.diff).toEqual([{ path: 'accessLogFile', change: 'changed', before: '/dev/stdout', after: '/dev/stderr' }]);
+      const stored = await core.readNamespacedConfigMap({ namespace: cmNs, name });
+      expect(stored.data).toEqual({ mesh: 'accessLogFile: /dev/stderr\n' });
+
+      // The first view's resourceVersion is stale now: kube-apiserver itself refuses the write.
+      const stale = await put({ revision: 'asm-1-29', yaml: 'accessLogFile: /dev/null\n', resourceVersion: view.shared.resourceVersion });
+      expect(stale.status).toBe(409);
+      expect(stale.body.error.message).toBe(
+        `the ConfigMap changed since you loaded it: ${name} is at resourceVersion ${stored.metadata?.resourceVersion}, you loaded ${view.shared.resourceVersion}. Reload it and apply your change again.`,
+      );
+      expect((await core.readNamespacedConfigMap({ namespace: cmNs, name })).data).toEqual({ mesh: 'accessLogFile: /dev/stderr\n' });
+
+      // A user whose Kubernetes RBAC does not reach the control plane gets 403 from the cluster; nothing is written.
+      const limited = await request(server).put('/api/istio-mesh/v1/clusters/real-limited/meshconfig').send({ revision: 'asm-1-29', yaml: 'accessLogFile: /dev/null\n', resourceVersion: stored.metadata?.resourceVersion });
+      expect(limited.status).toBe(403);
+      expect((await core.readNamespacedConfigMap({ namespace: cmNs, name })).data).toEqual({ mesh: 'accessLogFile: /dev/stderr\n' });
+      await deleteObject(admin, `/api/v1/namespaces/${cmNs}/configmaps/${name}`);
+    });
   });
 }

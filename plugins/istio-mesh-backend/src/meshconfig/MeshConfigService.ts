@@ -157,9 +157,7 @@ export class DefaultMeshConfigService implements MeshConfigService, SharedMeshCo
 
     if (expected) {
       if (!current.object) throw conflict(`${name} was deleted`);
-      if (current.doc.resourceVersion !== expected) {
-        throw conflict(`${name} is at resourceVersion ${current.doc.resourceVersion}, you loaded ${expected}`);
-      }
+      // No comparison here: the cluster compares the resourceVersion atomically with the write.
       const object = current.object;
       try {
         await this.options.gateway.replace(
@@ -178,7 +176,13 @@ export class DefaultMeshConfigService implements MeshConfigService, SharedMeshCo
           credentials,
         );
       } catch (error) {
-        if ((error as Error).name === 'ConflictError') throw conflict(`${name} was modified while saving`);
+        if ((error as Error).name === 'ConflictError') {
+          throw conflict(
+            current.doc.resourceVersion !== expected
+              ? `${name} is at resourceVersion ${current.doc.resourceVersion}, you loaded ${expected}`
+              : `${name} was modified while saving`,
+          );
+        }
         throw error;
       }
     } else {
