@@ -360,7 +360,8 @@ export class MetricsService {
       // A query the provider rejected is our bug: fail loudly, not as an outage.
       throw new Error(errors.map(e => `${e.cluster}: ${e.error.message}`).join('; '));
     }
-    return { results, errors };
+    // Clusters whose Kubernetes API failed have no workloads to ask about: say so too.
+    return { results, errors: [...errors, ...status.errors].sort((a, b) => a.cluster.localeCompare(b.cluster)) };
   }
 
   private async instantSignals(

@@ -129,6 +129,16 @@ describeWithPrometheus('golden signals from a real Prometheus with known data', 
     expect(worker.health).toBe('healthy');
   });
 
+  it("lists clusters the entity's status could not read, and clusters without metrics, under errors", async () => {
+    const gone = { cluster: 'aks-gone', error: { name: 'ServiceUnavailableError', message: 'aks-gone is unreachable' } };
+    const metrics = await service.getEntityMetrics({ ...entity, clusters: [...entity.clusters, clusterStatus('aks-unconfigured')], errors: [gone] }, '15m');
+    expect(metrics.workloads.map(w => w.workload)).toEqual(['payments-api', 'payments-worker']);
+    expect(metrics.errors).toEqual([
+      gone,
+      { cluster: 'aks-unconfigured', error: { name: 'NotConfiguredError', message: 'Metrics are not configured for cluster aks-unconfigured (istioMesh.metrics.clusters).' } },
+    ]);
+  });
+
   it('splits a workload mid-migration by sidecar revision with a pod matcher', async () => {
     const metrics = await service.getEntityMetrics(entity, '1h');
     const [api, worker] = metrics.workloads;

@@ -149,14 +149,15 @@ describeWithPrometheus('the upgrade health gate against a real Prometheus scrapi
       await afterRestart?.();
       const { step } = res.body as UpgradeActionResponse;
       // While the gate measures, the step runs on and says so.
-      const measuring = await waitFor(`the gate of ${namespace} to start`, upgrade, r => !!r.steps.find(s => s.id === step.id)?.healthGate);
-      const gateStarted = measuring.steps.find(s => s.id === step.id)!;
-      if (gateStarted.outcome === 'running') {
-        expect(gateStarted.healthGate!.verdict).toBe('pending');
-        // The namespace has moved; the run waits for the next action while the gate measures.
-        expect(measuring.namespaces.find(n => n.name === namespace)).toMatchObject({ state: 'migrated', healthGate: 'pending' });
-        expect(measuring.status).toBe('waiting');
-      }
+      // The gate measures for WINDOW seconds after the rollout; polls every 200 ms see it.
+      const measuring = await waitFor(`the gate of ${namespace} to start`, upgrade, r => {
+        const s = r.steps.find(x => x.id === step.id);
+        return !!s?.healthGate && s.outcome === 'running';
+      });
+      expect(measuring.steps.find(s => s.id === step.id)!.healthGate!.verdict).toBe('pending');
+      // The namespace has moved; the run waits for the next action while the gate measures.
+      expect(measuring.namespaces.find(n => n.name === namespace)).toMatchObject({ state: 'migrated', healthGate: 'pending' });
+      expect(measuring.status).toBe('waiting');
       const run = await waitFor(`the migration of ${namespace}`, upgrade, r => r.steps.find(s => s.id === step.id)?.outcome !== 'running', 90_000);
       return { run, step: run.steps.find(s => s.id === step.id)! };
     };

@@ -110,12 +110,13 @@ export class HealthGate {
       const verdict = combineVerdicts(workloads.map(x => x.verdict));
       gate.workloads = workloads;
       gate.verdict = verdict;
-      gate.reasons =
-        verdict === 'regressed'
-          ? workloads.filter(x => x.verdict === 'regressed').flatMap(x => x.reasons.map(r => `${x.workload}: ${r}`))
-          : verdict === 'no-data'
-            ? [workloads.length ? 'No workload had requests in both windows.' : `No requests to ${ctx.namespace} were recorded in either window.`]
-            : [];
+      if (verdict === 'regressed') {
+        gate.reasons = workloads.filter(x => x.verdict === 'regressed').flatMap(x => x.reasons.map(r => `${x.workload}: ${r}`));
+      } else if (verdict === 'no-data') {
+        gate.reasons = [workloads.length ? 'No workload had requests in both windows.' : `No requests to ${ctx.namespace} were recorded in either window.`];
+      } else {
+        gate.reasons = [];
+      }
       gate.evaluatedAt = iso(now);
     } catch (error) {
       const message = (error as Error).message;

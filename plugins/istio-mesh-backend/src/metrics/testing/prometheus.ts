@@ -1,4 +1,6 @@
 /* eslint-disable no-console */
+// A harness for several suites, not a suite: it exports, and wraps describe/it on purpose.
+/* eslint-disable jest/no-export, jest/valid-title, jest/valid-describe-callback, jest/expect-expect */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
