@@ -196,7 +196,7 @@ export class MetricsService {
       end: range.end,
       stepSeconds: range.stepSeconds,
       rateIntervalSeconds: this.settings.rateIntervalSeconds,
-      workloads: results.flat(),
+      workloads: results.flat().sort((a, b) => a.cluster.localeCompare(b.cluster) || a.namespace.localeCompare(b.namespace) || a.workload.localeCompare(b.workload)),
       errors,
     };
   }
@@ -222,7 +222,8 @@ export class MetricsService {
       }
       return edgesOf(cluster, [...reported.values(), ...unmeshed.filter(s => isSelf(s.metric, 'destination'))]).map(edge => ({ edge, self }));
     });
-    const edges = results.flat().map(r => r.edge);
+    // Clusters answer in any order; edges within one are sorted already.
+    const edges = results.flat().map(r => r.edge).sort((a, b) => a.cluster.localeCompare(b.cluster));
     const selfKeys = new Set(results.flat().flatMap(r => [...r.self].map(k => `${r.edge.cluster}/${k}`)));
     const nodes = new Map<string, TopologyNode>();
     for (const s of status.clusters) {
