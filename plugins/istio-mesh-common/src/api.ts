@@ -243,7 +243,8 @@ export interface UpgradeGuard {
   reason?: string;
   blockers?: string[];
   /**
-   * Namespaces whose health gate regressed: the action is allowed
+   * Namespaces whose health gate regressed (present, maybe empty, when the cluster's
+   * migrations are health-gated; a gate still measuring is not listed): the action is allowed
    * only with `{ acknowledgeRegressions: true }`.
    */
   requiresAcknowledgement?: string[];

@@ -652,7 +652,7 @@ export class UpgradeService {
       migratedNamespaces: state.migratedNamespaces,
       namespaces,
       guards: {
-        complete: run.status === 'active' ? completeGuard(guard(canComplete(obs, run)), unacknowledgedGates(steps, state.migratedNamespaces)) : { allowed: false, reason: `The upgrade is ${run.status}.` },
+        complete: run.status === 'active' ? completeGuard(guard(canComplete(obs, run)), unacknowledgedGates(steps, state.migratedNamespaces), !!this.options.healthGate?.applies(run.cluster)) : { allowed: false, reason: `The upgrade is ${run.status}.` },
         rollback: run.status === 'active' ? guard(rollbackGuard(obs, run)) : { allowed: false, reason: `The upgrade is ${run.status}.` },
       },
       steps: steps.map(toApiStep),
@@ -663,9 +663,9 @@ export class UpgradeService {
   }
 }
 
-/** Complete is allowed with an acknowledgement while health gates regressed. */
-function completeGuard(g: UpgradeGuard, gates: Array<{ namespace: string }>): UpgradeGuard {
-  return gates.length ? { ...g, requiresAcknowledgement: gates.map(x => x.namespace) } : g;
+/** Complete is allowed with an acknowledgement while health gates regressed; gated clusters always say which (maybe none). */
+function completeGuard(g: UpgradeGuard, gates: Array<{ namespace: string }>, gated: boolean): UpgradeGuard {
+  return gates.length || gated ? { ...g, requiresAcknowledgement: gates.map(x => x.namespace) } : g;
 }
 
 /** A rollback moves namespaces back itself, so only a completed upgrade refuses it. */

@@ -159,7 +159,7 @@ describeWithPrometheus('the upgrade health gate against a real Prometheus scrapi
       expect(measuring.namespaces.find(n => n.name === namespace)).toMatchObject({ state: 'migrated', healthGate: 'pending' });
       expect(measuring.status).toBe('waiting');
       const run = await waitFor(`the migration of ${namespace}`, upgrade, r => r.steps.find(s => s.id === step.id)?.outcome !== 'running', 90_000);
-      return { run, step: run.steps.find(s => s.id === step.id)! };
+      return { run, step: run.steps.find(s => s.id === step.id)!, measuring };
     };
 
     // payments: 30 % errors on payments-api from just after the restart on.
@@ -171,6 +171,8 @@ describeWithPrometheus('the upgrade health gate against a real Prometheus scrapi
       });
       expect(spike.status).toBe(201);
     });
+    // A gated cluster always lists what needs an acknowledgement; a gate still measuring is not listed.
+    expect(payments.measuring.guards.complete.requiresAcknowledgement).toEqual([]);
     const gate = payments.step.healthGate!;
     console.log(`payments: ${payments.step.message}\n${JSON.stringify(gate.workloads.map(w => [w.workload, w.before.errorRatio, w.after.errorRatio, w.before.p99Ms, w.after.p99Ms, w.verdict]))}`);
     expect(payments.step.outcome).toBe('succeeded');
