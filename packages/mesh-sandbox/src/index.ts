@@ -16,6 +16,8 @@ export type { SandboxClock, ClockTimer } from './clock';
 export type { RuntimeOptions } from './runtime';
 export { RESOURCE_TYPES, findResourceType } from './resources';
 export { createScaleFleet } from './scaleFleet';
+export { addDeployment, addNamespace } from './seed'; // builders for benches that grow the demo fleet
+export type { WorkloadSpec } from './seed';
 export type { ScaleFleet, ScaleFleetOptions, ScaleFleetSummary, ScaleClusterSummary } from './scaleFleet';
 export { FaultInjector, FAULT_KINDS } from './faults';
 export type { FaultKind, FaultRule, FaultRuleInput } from './faults';
