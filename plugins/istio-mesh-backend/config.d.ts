@@ -82,6 +82,10 @@ export interface Config {
       minStepSeconds?: number;
       /** Per-query timeout (sent to Prometheus as `timeout`). Default 10. */
       queryTimeoutSeconds?: number;
+      /** The overview waits at most this long for a cluster's signals, then shows it as unavailable. Default 3. */
+      overviewTimeoutSeconds?: number;
+      /** How long a replica reuses a cluster's overview signals for every reader (0: never). Default 15. */
+      overviewCacheSeconds?: number;
       /** When signals count as degraded / failing (ratios 0..1). Defaults: 5xx > 0 degraded, >= 0.1 failing, no latency rule. */
       thresholds?: {
         degradedErrorRatio?: number;

@@ -42,6 +42,10 @@ export interface MetricsSettings {
   maxPointsPerSeries: number;
   minStepSeconds: number;
   thresholds: HealthThresholds;
+  /** The overview waits at most this long for a cluster's signals (a hung Prometheus must not hold the page). */
+  overviewTimeoutSeconds: number;
+  /** A cluster's overview signals are reused this long by every reader of this replica (0: never). */
+  overviewCacheSeconds: number;
 }
 
 export const DEFAULT_METRICS_SETTINGS: MetricsSettings = {
@@ -50,6 +54,8 @@ export const DEFAULT_METRICS_SETTINGS: MetricsSettings = {
   maxPointsPerSeries: 300,
   minStepSeconds: 10,
   thresholds: DEFAULT_HEALTH_THRESHOLDS,
+  overviewTimeoutSeconds: 3,
+  overviewCacheSeconds: 15,
 };
 
 export function readMetricsSettings(config: Config): MetricsSettings {
@@ -69,6 +75,8 @@ export function readMetricsSettings(config: Config): MetricsSettings {
     maxPointsPerSeries: c?.getOptionalNumber('maxPointsPerSeries') ?? DEFAULT_METRICS_SETTINGS.maxPointsPerSeries,
     minStepSeconds: c?.getOptionalNumber('minStepSeconds') ?? DEFAULT_METRICS_SETTINGS.minStepSeconds,
     thresholds,
+    overviewTimeoutSeconds: c?.getOptionalNumber('overviewTimeoutSeconds') ?? DEFAULT_METRICS_SETTINGS.overviewTimeoutSeconds,
+    overviewCacheSeconds: c?.getOptionalNumber('overviewCacheSeconds') ?? DEFAULT_METRICS_SETTINGS.overviewCacheSeconds,
   };
   for (const key of ['rateIntervalSeconds', 'seriesRateIntervalSeconds', 'minStepSeconds'] as const) {
     if (!Number.isInteger(settings[key]) || settings[key] <= 0) throw new Error(`istioMesh.metrics.${key} must be a positive whole number of seconds`);
@@ -107,6 +115,8 @@ export class MetricsService {
   private readonly now: () => number;
   private readonly providers: MetricsProvider[];
   private readonly logger?: LoggerService;
+  /** Per cluster: the overview's signals, shared by concurrent readers (single-flight) for overviewCacheSeconds. */
+  private readonly overviewCache = new Map<string, { expiresAt: number; value: Promise<Map<Key, GoldenSignals>> }>();
 
   constructor(options: {
     /** Asked in order; the first that handles a cluster answers for it. */
@@ -269,9 +279,8 @@ export class MetricsService {
       clusters
         .filter(c => this.providerFor(c))
         .map(async cluster => {
-          const provider = this.providerFor(cluster)!;
           try {
-            byCluster.set(cluster, await this.instantSignals(provider, cluster, provider.clusterMatchers(cluster), time, this.settings.rateIntervalSeconds));
+            byCluster.set(cluster, await this.overviewSignals(cluster, time));
           } catch (error) {
             this.logger?.warn(`Golden signals of ${cluster} are unavailable: ${(error as Error).message}`);
             failures.push((error as Error).message);
@@ -296,6 +305,21 @@ export class MetricsService {
       metrics = { status: 'ok' };
     }
     return { ...overview, rows, metrics };
+  }
+
+  private overviewSignals(cluster: string, time: number): Promise<Map<Key, GoldenSignals>> {
+    const now = this.now();
+    const cached = this.overviewCache.get(cluster);
+    if (cached && cached.expiresAt > now) return cached.value;
+    const provider = this.providerFor(cluster)!;
+    const value = this.instantSignals(provider, cluster, provider.clusterMatchers(cluster), time, this.settings.rateIntervalSeconds, AbortSignal.timeout(this.settings.overviewTimeoutSeconds * 1000));
+    if (this.settings.overviewCacheSeconds > 0) {
+      const entry = { expiresAt: now + this.settings.overviewCacheSeconds * 1000, value };
+      this.overviewCache.set(cluster, entry);
+      // A failure is not kept: the next reader asks again.
+      value.catch(() => this.overviewCache.get(cluster) === entry && this.overviewCache.delete(cluster));
+    }
+    return value;
   }
 
   // --- health gate ---
@@ -371,9 +395,10 @@ export class MetricsService {
     matchers: LabelMatcher[],
     time: number,
     rateIntervalSeconds: number,
+    signal?: AbortSignal,
   ): Promise<Map<Key, GoldenSignals>> {
     const queries = goldenSignalQueries({ matchers, rateIntervalSeconds, by: DESTINATION_WORKLOAD });
-    const answers = await Promise.all(SIGNALS.map(s => provider.query(cluster, queries[s], { time })));
+    const answers = await Promise.all(SIGNALS.map(s => provider.query(cluster, queries[s], { time, signal })));
     const out = new Map<Key, GoldenSignals>();
     SIGNALS.forEach((signal, i) => {
       for (const sample of answers[i] as MetricSample[]) {

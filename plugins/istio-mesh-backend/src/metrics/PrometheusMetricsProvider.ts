@@ -149,8 +149,9 @@ export class PrometheusMetricsProvider implements MetricsProvider {
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (error) {
-      const e = error as Error;
-      const why = e.name === 'TimeoutError' ? `no answer within ${target.timeoutMs + 1000} ms` : causeOf(e);
+      let why = causeOf(error as Error);
+      if (timeout.aborted) why = `no answer within ${target.timeoutMs + 1000} ms`;
+      else if (signal?.aborted) why = 'no answer within the time the caller allows';
       throw new ServiceUnavailableError(`The ${where} is unreachable: ${why}`);
     }
     let json: any;

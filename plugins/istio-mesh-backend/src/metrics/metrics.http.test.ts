@@ -134,6 +134,33 @@ describe('metrics endpoints without Prometheus', () => {
     expect(body.metrics).toEqual({ status: 'unavailable', message: `The Prometheus of aks-dev at ${url} is unreachable: ECONNREFUSED (and 2 more clusters)` });
   });
 
+  it('does not let a Prometheus that never answers hold the overview', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: Array<import('node:net').Socket> = [];
+    const hung = createServer(socket => void sockets.push(socket)); // accepts, never answers
+    await new Promise<void>(r => hung.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(hung.address() as { port: number }).port}`;
+    try {
+      const server = await startBackend({
+        overviewTimeoutSeconds: 1,
+        queryTimeoutSeconds: 1,
+        clusters: ['aks-dev', 'aks-prod', 'istio-lab'].map(name => ({ name, prometheus: { url } })),
+      });
+      const overview = await get(server, '/v1/overview');
+      expect(overview.status).toBe(200);
+      expect((overview.body as OverviewResponse).metrics).toEqual({
+        status: 'unavailable',
+        message: `The Prometheus of aks-dev at ${url} is unreachable: no answer within the time the caller allows (and 2 more clusters)`,
+      });
+      const metrics = await get(server, '/v1/entities/component/default/payments-worker/metrics?window=15m');
+      expect(metrics.status).toBe(503);
+      expect(metrics.body.error.message).toContain(`The Prometheus of aks-dev at ${url} is unreachable: no answer within 2000 ms`);
+    } finally {
+      sockets.forEach(s => s.destroy());
+      await new Promise(r => hung.close(r));
+    }
+  });
+
   it('refuses a bad window or unknown parameters with 400 naming the field', async () => {
     const server = await startBackend();
     const bad = await get(server, '/v1/entities/component/default/payments-api/metrics?window=2h');
