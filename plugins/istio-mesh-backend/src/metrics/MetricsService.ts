@@ -395,10 +395,10 @@ export class MetricsService {
     matchers: LabelMatcher[],
     time: number,
     rateIntervalSeconds: number,
-    signal?: AbortSignal,
+    abort?: AbortSignal,
   ): Promise<Map<Key, GoldenSignals>> {
     const queries = goldenSignalQueries({ matchers, rateIntervalSeconds, by: DESTINATION_WORKLOAD });
-    const answers = await Promise.all(SIGNALS.map(s => provider.query(cluster, queries[s], { time, signal })));
+    const answers = await Promise.all(SIGNALS.map(s => provider.query(cluster, queries[s], { time, signal: abort })));
     const out = new Map<Key, GoldenSignals>();
     SIGNALS.forEach((signal, i) => {
       for (const sample of answers[i] as MetricSample[]) {
