@@ -83,6 +83,25 @@ describe('EntityNamespaceMigrations (owner allowed)', () => {
     expect(await screen.findByText(/Not allowed to migrate storefront: .*component:default\/cart, which you may not migrate/)).toBeInTheDocument();
   });
 
+  it('keeps following the step while it measures after the pods moved (health gate), until it ends', async () => {
+    const measuring = { ...migrateStep, outcome: 'running' as const, message: 'Measuring the health of storefront on asm-1-30 until 10:07.' };
+    const done = { ...migrateStep, outcome: 'succeeded' as const, message: 'Namespace storefront runs asm-1-30. Health gate: healthy.' };
+    const migrated = { state: 'migrated' as const, revision: 'asm-1-30', podsByRevision: { 'asm-1-30': 4 }, lastStepId: 2 };
+    const getUpgrade = jest
+      .fn()
+      .mockResolvedValueOnce(runWith({}))
+      .mockResolvedValueOnce(runWith(migrated, [adoptStep, measuring]))
+      .mockResolvedValueOnce(runWith(migrated, [adoptStep, measuring]))
+      .mockResolvedValue(runWith(migrated, [adoptStep, done]));
+    await render({ getUpgrade, migrateNamespace: jest.fn().mockResolvedValue({ run: runWith({}), step: measuring }) });
+    const button = await screen.findByRole('button', { name: 'Migrate storefront to asm-1-30' });
+    await waitFor(() => expect(button).toBeEnabled());
+    fireEvent.click(button);
+    expect(await screen.findByText(/Every pod of storefront runs asm-1-30; the migration goes on: Measuring the health/)).toBeInTheDocument();
+    expect(await screen.findByText('Namespace storefront runs asm-1-30. Health gate: healthy.', undefined, { timeout: 10_000 })).toBeInTheDocument();
+    expect(getUpgrade.mock.calls.length).toBeGreaterThanOrEqual(4);
+  });
+
   it('says why the last migration failed and offers to migrate again', async () => {
     const failed = { ...migrateStep, outcome: 'failed' as const, message: "Gave up on the restart of Deployment/cart in storefront in cluster 'aks-prod' after 5 attempts (last: 503)" };
     await render({ getUpgrade: jest.fn().mockResolvedValue(runWith({ state: 'failed', lastStepId: 2 }, [adoptStep, failed], 'failed')), migrateNamespace: jest.fn() });

@@ -53,7 +53,9 @@ function ClusterMigrations({ cluster }: { cluster: ClusterEntityMeshStatus }) {
   const rows = run && ACTIVE.has(run.status) ? run.namespaces.filter(n => ownNamespaces.includes(n.name)) : [];
   // Shown while something is left to move, or to report the outcome of a migration started here.
   const shown = rows.filter(n => n.state !== 'migrated' || followed[n.name] !== undefined);
-  const polling = shown.some(n => n.state === 'migrating');
+  // Also after the pods moved: with metrics, the step goes on measuring (the health gate).
+  const followedRunning = Object.values(followed).some(id => run?.steps.some(s => s.id === id && s.outcome === 'running'));
+  const polling = shown.some(n => n.state === 'migrating') || followedRunning;
   useInterval(retry, polling ? POLL_MS : null);
 
   if (error) {
@@ -155,6 +157,11 @@ function NamespaceMigration(props: {
             aria-label={`${ns.name} pods on ${run.to}`}
           />
         </Box>
+      )}
+      {step && step.outcome === 'running' && ns.state === 'migrated' && (
+        <Typography variant="body2">
+          Every pod of {ns.name} runs {run.to}; the migration goes on{step.message ? `: ${step.message}` : '.'}
+        </Typography>
       )}
       {step && step.outcome === 'succeeded' && step.id === followedStepId && (
         <Alert severity="success">{step.message ?? `${ns.name} runs ${run.to}.`}</Alert>
