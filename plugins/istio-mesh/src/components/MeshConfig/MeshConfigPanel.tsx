@@ -1,4 +1,9 @@
-import { InfoCard, Progress, ResponseErrorPanel, Table } from '@backstage/core-components';
+import {
+  InfoCard,
+  Progress,
+  ResponseErrorPanel,
+  Table,
+} from '@backstage/core-components';
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
 import Box from '@material-ui/core/Box';
@@ -34,14 +39,27 @@ import { istioMeshApiRef } from '../../api/IstioMeshApi';
 export const VALIDATE_DEBOUNCE_MS = 400;
 
 const useStyles = makeStyles(theme => ({
-  code: { fontFamily: 'monospace', fontSize: '0.85em', whiteSpace: 'pre-wrap', wordBreak: 'break-word', margin: 0 },
+  code: {
+    fontFamily: 'monospace',
+    fontSize: '0.85em',
+    whiteSpace: 'pre-wrap',
+    wordBreak: 'break-word',
+    margin: 0,
+  },
   editor: { fontFamily: 'monospace', fontSize: '0.9em' },
-  supported: { backgroundColor: theme.palette.success?.main ?? '#2e7d32', color: '#fff' },
-  allowed: { backgroundColor: theme.palette.warning?.main ?? '#ed6c02', color: '#000' },
+  supported: {
+    backgroundColor: theme.palette.success?.main ?? '#2e7d32',
+    color: '#fff',
+  },
+  allowed: {
+    backgroundColor: theme.palette.warning?.main ?? '#ed6c02',
+    color: '#000',
+  },
   blocked: { backgroundColor: theme.palette.error.main, color: '#fff' },
 }));
 
-const short = (value: unknown) => (value === undefined ? '—' : JSON.stringify(value));
+const short = (value: unknown) =>
+  value === undefined ? '—' : JSON.stringify(value);
 
 export function ClassBadge({ cls }: { cls?: MeshConfigFieldClass }) {
   const classes = useStyles();
@@ -49,7 +67,8 @@ export function ClassBadge({ cls }: { cls?: MeshConfigFieldClass }) {
   const title = {
     supported: 'Supported: covered by Azure support',
     allowed: 'Allowed: the add-on accepts it, Azure support does not cover it',
-    blocked: 'Blocked: the add-on rejects it in the shared ConfigMap (the add-on may set it itself)',
+    blocked:
+      'Blocked: the add-on rejects it in the shared ConfigMap (the add-on may set it itself)',
   }[cls];
   return (
     <Tooltip title={title}>
@@ -58,17 +77,29 @@ export function ClassBadge({ cls }: { cls?: MeshConfigFieldClass }) {
   );
 }
 
-const SOURCE_LABEL = { default: 'add-on default', shared: 'shared', both: 'both (same value)' } as const;
+const SOURCE_LABEL = {
+  default: 'add-on default',
+  shared: 'shared',
+  both: 'both (same value)',
+} as const;
 
 function EffectiveTable({ view }: { view: MeshConfigView }) {
   const classes = useStyles();
   return (
     <Table<MeshConfigEffectiveField>
       title={`Effective MeshConfig of ${view.revision}`}
-      options={{ paging: false, search: false, padding: 'dense', toolbar: true }}
+      options={{
+        paging: false,
+        search: false,
+        padding: 'dense',
+        toolbar: true,
+      }}
       columns={[
         { title: 'Field', field: 'path', render: f => <code>{f.path}</code> },
-        { title: 'Value', render: f => <pre className={classes.code}>{short(f.value)}</pre> },
+        {
+          title: 'Value',
+          render: f => <pre className={classes.code}>{short(f.value)}</pre>,
+        },
         { title: 'Source', render: f => SOURCE_LABEL[f.source] },
         { title: 'Class', render: f => <ClassBadge cls={f.class} /> },
         {
@@ -76,7 +107,8 @@ function EffectiveTable({ view }: { view: MeshConfigView }) {
           render: f =>
             f.overridden ? (
               <Typography variant="body2" color="error">
-                overridden by the add-on default (ignored): shared value {short(f.sharedValue)}
+                overridden by the add-on default (ignored): shared value{' '}
+                {short(f.sharedValue)}
               </Typography>
             ) : null,
         },
@@ -91,8 +123,15 @@ export function FindingsList({ findings }: { findings: MeshConfigFinding[] }) {
   return (
     <Box mt={1} role="list" aria-label="Findings">
       {findings.map((f, i) => (
-        <Alert key={i} severity={f.severity} role="listitem" style={{ marginBottom: 4 }}>
-          {f.line !== undefined && <strong>{`${f.line}:${f.column ?? 1} `}</strong>}
+        <Alert
+          key={i}
+          severity={f.severity}
+          role="listitem"
+          style={{ marginBottom: 4 }}
+        >
+          {f.line !== undefined && (
+            <strong>{`${f.line}:${f.column ?? 1} `}</strong>
+          )}
           {f.path && <code>{f.path}</code>} {f.message}
         </Alert>
       ))}
@@ -121,7 +160,10 @@ function DiffList({ diff }: { diff: MeshConfigChange[] }) {
 }
 
 function errorMessage(error: unknown): string {
-  const e = error as { body?: { error?: { message?: string } }; message?: string };
+  const e = error as {
+    body?: { error?: { message?: string } };
+    message?: string;
+  };
   return e?.body?.error?.message ?? e?.message ?? String(error);
 }
 
@@ -130,19 +172,41 @@ function statusOf(error: unknown): number | undefined {
 }
 
 /** One revision: the effective view, and the editor of its shared document. */
-function RevisionMeshConfig({ cluster, revision }: { cluster: string; revision: string }) {
+function RevisionMeshConfig({
+  cluster,
+  revision,
+}: {
+  cluster: string;
+  revision: string;
+}) {
   const api = useApi(istioMeshApiRef);
   const alertApi = useApi(alertApiRef);
   const classes = useStyles();
-  const permission = usePermission({ permission: istioMeshMeshConfigUpdatePermission });
-  const { value: view, loading, error, retry } = useAsyncRetry(() => api.getMeshConfig(cluster, revision), [api, cluster, revision]);
+  const permission = usePermission({
+    permission: istioMeshMeshConfigUpdatePermission,
+  });
+  const {
+    value: view,
+    loading,
+    error,
+    retry,
+  } = useAsyncRetry(
+    () => api.getMeshConfig(cluster, revision),
+    [api, cluster, revision],
+  );
   const [draft, setDraft] = useState<string | undefined>(undefined);
   // The findings and the text they are for: a save needs findings for exactly what is in the editor.
-  const [validation, setValidation] = useState<(MeshConfigValidation & { yaml: string }) | undefined>(undefined);
-  const [validationError, setValidationError] = useState<string | undefined>(undefined);
+  const [validation, setValidation] = useState<
+    (MeshConfigValidation & { yaml: string }) | undefined
+  >(undefined);
+  const [validationError, setValidationError] = useState<string | undefined>(
+    undefined,
+  );
   const [preview, setPreview] = useState(false);
   const [saving, setSaving] = useState(false);
-  const [saveError, setSaveError] = useState<{ conflict: boolean; message: string } | undefined>(undefined);
+  const [saveError, setSaveError] = useState<
+    { conflict: boolean; message: string } | undefined
+  >(undefined);
 
   // A fresh view (first load, reload, after a save) resets the editor to the stored document.
   useEffect(() => {
@@ -152,7 +216,8 @@ function RevisionMeshConfig({ cluster, revision }: { cluster: string; revision: 
     }
   }, [view]);
 
-  const changed = view !== undefined && draft !== undefined && draft !== view.shared.yaml;
+  const changed =
+    view !== undefined && draft !== undefined && draft !== view.shared.yaml;
   useDebounce(
     () => {
       if (!view?.editable || draft === undefined || !changed) return;
@@ -182,7 +247,10 @@ function RevisionMeshConfig({ cluster, revision }: { cluster: string; revision: 
 
   const upToDate = changed && validation?.yaml === draft;
   const blockers: string[] = [];
-  if (!permission.allowed) blockers.push('You are not allowed to change the shared MeshConfig (permission istio-mesh.meshconfig.update).');
+  if (!permission.allowed)
+    blockers.push(
+      'You are not allowed to change the shared MeshConfig (permission istio-mesh.meshconfig.update).',
+    );
   if (!changed) blockers.push('Nothing changed yet.');
   else if (!upToDate) blockers.push('Validating…');
   else if (!validation!.valid) blockers.push('Fix the errors first.');
@@ -195,10 +263,18 @@ function RevisionMeshConfig({ cluster, revision }: { cluster: string; revision: 
       const result = await api.updateMeshConfig(cluster, {
         revision,
         yaml: draft ?? '',
-        ...(view.shared.resourceVersion ? { resourceVersion: view.shared.resourceVersion } : {}),
+        ...(view.shared.resourceVersion
+          ? { resourceVersion: view.shared.resourceVersion }
+          : {}),
       });
       setPreview(false);
-      alertApi.post({ message: `Saved ${result.view.shared.configMap} (${result.diff.length} change${result.diff.length === 1 ? '' : 's'}).`, severity: 'success', display: 'transient' });
+      alertApi.post({
+        message: `Saved ${result.view.shared.configMap} (${
+          result.diff.length
+        } change${result.diff.length === 1 ? '' : 's'}).`,
+        severity: 'success',
+        display: 'transient',
+      });
       retry();
     } catch (e) {
       setPreview(false);
@@ -210,7 +286,13 @@ function RevisionMeshConfig({ cluster, revision }: { cluster: string; revision: 
 
   const saveButton = (
     <span>
-      <Button variant="contained" color="primary" size="small" disabled={!canSave} onClick={() => setPreview(true)}>
+      <Button
+        variant="contained"
+        color="primary"
+        size="small"
+        disabled={!canSave}
+        onClick={() => setPreview(true)}
+      >
         Preview and save
       </Button>
     </span>
@@ -221,14 +303,18 @@ function RevisionMeshConfig({ cluster, revision }: { cluster: string; revision: 
       {view.overridden.length > 0 && (
         <Alert severity="info" style={{ marginBottom: 8 }}>
           The add-on's default ({view.addonDefault.configMap}) wins on conflict:{' '}
-          {view.overridden.map(o => o.path).join(', ')} from {view.shared.configMap} {view.overridden.length === 1 ? 'is' : 'are'} ignored.
+          {view.overridden.map(o => o.path).join(', ')} from{' '}
+          {view.shared.configMap} {view.overridden.length === 1 ? 'is' : 'are'}{' '}
+          ignored.
         </Alert>
       )}
       <EffectiveTable view={view} />
       <Box mt={2}>
         <Typography variant="h6">
           Shared document: {view.shared.configMap}
-          {view.shared.exists ? ` (resourceVersion ${view.shared.resourceVersion})` : ' (does not exist yet: saving creates it)'}
+          {view.shared.exists
+            ? ` (resourceVersion ${view.shared.resourceVersion})`
+            : ' (does not exist yet: saving creates it)'}
         </Typography>
         {!view.editable ? (
           <>
@@ -245,22 +331,39 @@ function RevisionMeshConfig({ cluster, revision }: { cluster: string; revision: 
               minRows={8}
               value={draft ?? ''}
               onChange={e => setDraft(e.target.value)}
-              inputProps={{ 'aria-label': `Shared MeshConfig of ${revision}`, spellCheck: false, className: classes.editor }}
+              inputProps={{
+                'aria-label': `Shared MeshConfig of ${revision}`,
+                spellCheck: false,
+                className: classes.editor,
+              }}
             />
             {upToDate && <FindingsList findings={validation!.findings} />}
-            {upToDate && validation?.valid && validation.findings.length === 0 && (
-              <Typography variant="body2" color="textSecondary">
-                No findings.
-              </Typography>
+            {upToDate &&
+              validation?.valid &&
+              validation.findings.length === 0 && (
+                <Typography variant="body2" color="textSecondary">
+                  No findings.
+                </Typography>
+              )}
+            {validationError && (
+              <Alert severity="error">
+                Could not validate: {validationError}
+              </Alert>
             )}
-            {validationError && <Alert severity="error">Could not validate: {validationError}</Alert>}
             {saveError && (
               <Alert
                 severity={saveError.conflict ? 'warning' : 'error'}
                 style={{ marginTop: 8 }}
                 action={
                   saveError.conflict ? (
-                    <Button color="inherit" size="small" onClick={() => { setSaveError(undefined); retry(); }}>
+                    <Button
+                      color="inherit"
+                      size="small"
+                      onClick={() => {
+                        setSaveError(undefined);
+                        retry();
+                      }}
+                    >
                       Reload
                     </Button>
                   ) : undefined
@@ -270,15 +373,28 @@ function RevisionMeshConfig({ cluster, revision }: { cluster: string; revision: 
               </Alert>
             )}
             <Box mt={1} display="flex" style={{ gap: 8 }}>
-              {canSave ? saveButton : <Tooltip title={blockers.join(' ')}>{saveButton}</Tooltip>}
-              <Button size="small" disabled={!changed} onClick={() => setDraft(view.shared.yaml)}>
+              {canSave ? (
+                saveButton
+              ) : (
+                <Tooltip title={blockers.join(' ')}>{saveButton}</Tooltip>
+              )}
+              <Button
+                size="small"
+                disabled={!changed}
+                onClick={() => setDraft(view.shared.yaml)}
+              >
                 Discard changes
               </Button>
             </Box>
           </>
         )}
       </Box>
-      <Dialog open={preview} onClose={() => setPreview(false)} maxWidth="md" fullWidth>
+      <Dialog
+        open={preview}
+        onClose={() => setPreview(false)}
+        maxWidth="md"
+        fullWidth
+      >
         <DialogTitle>Save {view.shared.configMap}?</DialogTitle>
         <DialogContent>
           <Typography variant="body2" paragraph>
@@ -287,14 +403,22 @@ function RevisionMeshConfig({ cluster, revision }: { cluster: string; revision: 
           <DiffList diff={validation?.diff ?? []} />
           {(validation?.overridden ?? []).length > 0 && (
             <Alert severity="info">
-              Ignored because the add-on's default sets them: {validation!.overridden!.map(o => o.path).join(', ')}
+              Ignored because the add-on's default sets them:{' '}
+              {validation!.overridden!.map(o => o.path).join(', ')}
             </Alert>
           )}
-          {(validation?.findings ?? []).length > 0 && <FindingsList findings={validation!.findings} />}
+          {(validation?.findings ?? []).length > 0 && (
+            <FindingsList findings={validation!.findings} />
+          )}
         </DialogContent>
         <DialogActions>
           <Button onClick={() => setPreview(false)}>Cancel</Button>
-          <Button color="primary" variant="contained" disabled={saving} onClick={save}>
+          <Button
+            color="primary"
+            variant="contained"
+            disabled={saving}
+            onClick={save}
+          >
             Save
           </Button>
         </DialogActions>
@@ -320,15 +444,27 @@ export function MeshConfigPanel({ cluster }: { cluster: ClusterDetail }) {
   }
   const index = Math.min(selected, revisions.length - 1);
   return (
-    <InfoCard title="MeshConfig">
-      {revisions.length > 1 && (
-        <Tabs value={index} onChange={(_, v) => setSelected(v)} indicatorColor="primary" aria-label="Revision">
-          {revisions.map(r => (
-            <Tab key={r} label={r} />
-          ))}
-        </Tabs>
-      )}
-      <RevisionMeshConfig key={revisions[index]} cluster={cluster.cluster} revision={revisions[index]} />
-    </InfoCard>
+    // A named region, so that assistive technology (and the e2e spec) can find the panel.
+    <section aria-label="MeshConfig">
+      <InfoCard title="MeshConfig">
+        {revisions.length > 1 && (
+          <Tabs
+            value={index}
+            onChange={(_, v) => setSelected(v)}
+            indicatorColor="primary"
+            aria-label="Revision"
+          >
+            {revisions.map(r => (
+              <Tab key={r} label={r} />
+            ))}
+          </Tabs>
+        )}
+        <RevisionMeshConfig
+          key={revisions[index]}
+          cluster={cluster.cluster}
+          revision={revisions[index]}
+        />
+      </InfoCard>
+    </section>
   );
 }
