@@ -532,7 +532,13 @@ describe('canary upgrades through the API (SQLite)', () => {
       { kind: 'error', status: 503, cluster: 'aks-dev', methods: ['PATCH'], path: `${apps}/deployments/payments-api`, count: 1 },
       { kind: 'conflict', cluster: 'aks-dev', methods: ['PATCH'], path: `${apps}/deployments/payments-worker`, count: 1 },
     ]);
-    const { step } = await migrateAndWait(api, 'aks-dev', 'payments', 'asm-1-30');
+    const { step, run } = await migrateAndWait(api, 'aks-dev', 'payments', 'asm-1-30');
+    // The step's retries are part of the API: the answer still matches the OpenAPI spec.
+    const spec = parseYaml(readFileSync(resolvePath(__dirname, '../schema/openapi.yaml'), 'utf8'));
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    ajv.addSchema(spec, 'openapi');
+    const validateRun = ajv.getSchema('openapi#/components/schemas/UpgradeRun')!;
+    expect({ valid: validateRun(run), errors: validateRun.errors ?? null }).toEqual({ valid: true, errors: null });
     const fired = sandbox.faults.list().filter(f => rules.some(r => r.id === f.id)).map(f => [f.kind, f.fired]);
     expect(fired).toEqual([['throttle', 2], ['error', 1], ['drop', 1], ['error', 1], ['conflict', 1]]);
     // Every fault that fired was retried, and the step says so. The pod list's 500 and the
