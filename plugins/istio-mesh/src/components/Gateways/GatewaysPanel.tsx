@@ -63,7 +63,7 @@ const columns: TableColumn<GatewayStatus>[] = [
 export function GatewaysPanel({ gateways }: { gateways: GatewayStatus[] }) {
   const lagging = gateways.filter(g => g.lag.lagging);
   return (
-    <Box>
+    <Box component="section" aria-label="Gateways">
       {lagging.length > 0 && (
         <Box mb={2}>
           <Alert severity="warning">

@@ -3,7 +3,7 @@ import Chip from '@material-ui/core/Chip';
 import { ClusterSummary } from '@mesh-portal/plugin-istio-mesh-common';
 
 /** A cluster card's certificate line: rotation in progress and the nearest expiry warning. */
-export function TrustChips({ trust }: { trust: ClusterSummary['trust'] }) {
+export function TrustChips({ trust, cluster }: { trust: ClusterSummary['trust']; cluster: string }) {
   if (!trust) return null;
   const expiry = trust.warnings.find(w => w.kind === 'expiry' || w.kind === 'expired');
   if (!trust.rotationInProgress && !expiry && trust.staleNamespaces === 0) return null;
@@ -14,7 +14,7 @@ export function TrustChips({ trust }: { trust: ClusterSummary['trust'] }) {
     label = `CA certificate expires in ${left} day${left === 1 ? '' : 's'}`;
   }
   return (
-    <Box display="flex" flexWrap="wrap" style={{ gap: 8 }} mt={1}>
+    <Box display="flex" flexWrap="wrap" style={{ gap: 8 }} mt={1} role="group" aria-label={`Certificates of ${cluster}`}>
       {expiry && (
         <Chip
           size="small"

@@ -66,6 +66,7 @@ describe('TrustPanel', () => {
     const getClusterTrust = jest.fn(async () => rotating);
     await renderPanel(getClusterTrust);
     expect(await screen.findByText('CA: Plug-in CA')).toBeInTheDocument();
+    expect(within(screen.getByRole('region', { name: 'Certificates of aks-prod' })).getByText('CA: Plug-in CA')).toBeInTheDocument();
     expect(getClusterTrust).toHaveBeenCalledWith('aks-prod');
     expect(screen.getByText('Root rotation in progress: 2 roots', { selector: 'span' })).toBeInTheDocument();
     expect(screen.getByText('asm-1-29: plug-in CA from Key Vault via SecretProviderClass istio-spc-asm-1-29')).toBeInTheDocument();
@@ -140,7 +141,7 @@ describe('the cluster card’s certificate line', () => {
 
   it('flags the expiry, the rotation and the stale namespace', async () => {
     await renderInTestApp(<ClusterSummaryCard cluster={summary(summarizeTrust(rotating))} />);
-    expect(screen.getByText('CA certificate expires in 21 days')).toBeInTheDocument();
+    expect(within(screen.getByRole('group', { name: 'Certificates of aks-prod' })).getByText('CA certificate expires in 21 days')).toBeInTheDocument();
     expect(screen.getByText('Root rotation in progress: 2 roots')).toBeInTheDocument();
     expect(screen.getByText('1 namespace with a stale trust bundle')).toBeInTheDocument();
   });

@@ -169,10 +169,12 @@ export function TrustPanel({ cluster }: { cluster: string }) {
   const api = useApi(istioMeshApiRef);
   const { value, loading, error } = useAsync(() => api.getClusterTrust(cluster), [api, cluster]);
   return (
-    <InfoCard title="Certificates" subheader="From each namespace's istio-ca-root-cert (root-cert.pem)">
-      {loading && <Progress />}
-      {error && <ResponseErrorPanel error={error} />}
-      {value && <TrustView trust={value} />}
-    </InfoCard>
+    <section aria-label={`Certificates of ${cluster}`}>
+      <InfoCard title="Certificates" subheader="From each namespace's istio-ca-root-cert (root-cert.pem)">
+        {loading && <Progress />}
+        {error && <ResponseErrorPanel error={error} />}
+        {value && <TrustView trust={value} />}
+      </InfoCard>
+    </section>
   );
 }

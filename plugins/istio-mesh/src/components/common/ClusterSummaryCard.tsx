@@ -46,7 +46,7 @@ export function ClusterSummaryCard({ cluster, to }: { cluster: ClusterSummary; t
         {cluster.workloads} workloads · {cluster.podsWithSidecar}/{cluster.pods} pods with a sidecar ·{' '}
         {cluster.driftedPods} drifted
       </Typography>
-      <TrustChips trust={cluster.trust} />
+      <TrustChips trust={cluster.trust} cluster={cluster.cluster} />
       <Box mt={1}>
         <HealthStatus health={cluster.health} />
         {cluster.healthReasons.map(reason => (
