@@ -8,6 +8,9 @@ start_sandbox_prometheus() { # port data-dir sandbox-port logfile
     echo "No $bin (scripts/system-deps.sh installs it): the metrics browser tests need it." >&2
     return 1
   fi
+  # A previous run's Prometheus may still be releasing the port for a moment.
+  local i
+  for ((i = 0; i < 15; i++)); do port_in_use "$port" || break; sleep 1; done
   if port_in_use "$port"; then echo "Port $port is in use; Prometheus for the e2e run needs it." >&2; return 1; fi
   # A fresh TSDB every run: the charts must show this run's sandbox, not an old one's.
   rm -rf "$dir"
