@@ -117,11 +117,9 @@ function ClusterDiagram(props: { cluster: string; self: TopologyWorkloadRef[]; r
               <text x={8} y={15} fontSize={12} fontWeight={self ? 600 : 400} fill="#212121">
                 {truncate(label(n.ref))}
               </text>
-              {!self && (
-                <text x={8} y={30} fontSize={11} fill="#616161">
-                  {c === 0 ? 'calls at' : 'called at'} {formatRps(n.rps)}
-                </text>
-              )}
+              <text x={8} y={30} fontSize={11} fill="#616161">
+                {self ? 'this service' : `${c === 0 ? 'calls at' : 'called at'} ${formatRps(n.rps)}`}
+              </text>
             </g>
           );
         }),
