@@ -42,4 +42,11 @@ export default defineConfig({
     },
   },
   outputDir: 'node_modules/.cache/e2e-test-results',
+  projects: [
+    // Specs that read the demo fleet as seeded.
+    { name: 'read', testIgnore: /upgrade\.spec\.ts$/ },
+    // upgrade.spec.ts changes aks-dev and aks-prod for good (no downgrade brings them
+    // back): it runs once every other spec has finished.
+    { name: 'upgrade', testMatch: /upgrade\.spec\.ts$/, dependencies: ['read'] },
+  ],
 });
