@@ -46,3 +46,26 @@ describe('IstioMeshClient metrics', () => {
     ]);
   });
 });
+
+describe('IstioMeshClient MeshConfig', () => {
+  it('reads, validates and saves with the paths, methods and bodies of the API', async () => {
+    const { api, fetch } = client(() => json({}));
+    await api.getMeshConfig('aks dev', 'asm-1-29');
+    await api.validateMeshConfig('aks-dev', 'asm-1-29', 'accessLogFile: /dev/stdout\n');
+    await api.updateMeshConfig('aks-dev', { revision: 'asm-1-29', yaml: 'accessLogFile: /dev/stdout\n', resourceVersion: '42' });
+    expect(fetch.mock.calls.map(c => [c[0], c[1]?.method ?? 'GET', c[1]?.body])).toEqual([
+      ['http://backstage/api/istio-mesh/v1/clusters/aks%20dev/meshconfig?revision=asm-1-29', 'GET', undefined],
+      ['http://backstage/api/istio-mesh/v1/clusters/aks-dev/meshconfig/validate', 'POST', '{"revision":"asm-1-29","yaml":"accessLogFile: /dev/stdout\\n"}'],
+      ['http://backstage/api/istio-mesh/v1/clusters/aks-dev/meshconfig', 'PUT', '{"revision":"asm-1-29","yaml":"accessLogFile: /dev/stdout\\n","resourceVersion":"42"}'],
+    ]);
+  });
+
+  it('rejects a stale save with a ResponseError carrying the 409 and its message', async () => {
+    const message = 'the ConfigMap changed since you loaded it: istio-shared-configmap-asm-1-29 is at resourceVersion 43, you loaded 42. Reload it and apply your change again.';
+    const { api } = client(() => json({ error: { name: 'ConflictError', message }, response: { statusCode: 409 } }, 409));
+    const error = await api.updateMeshConfig('aks-dev', { revision: 'asm-1-29', yaml: '', resourceVersion: '42' }).catch(e => e);
+    expect(error).toBeInstanceOf(ResponseError);
+    expect(error.response.status).toBe(409);
+    expect(error.body.error.message).toBe(message);
+  });
+});
