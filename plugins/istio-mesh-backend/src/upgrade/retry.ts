@@ -48,6 +48,11 @@ export interface Attempt {
   after?: string;
 }
 
+/** An attempt that did not answer within `attemptTimeoutMs`. */
+class AttemptTimeout extends Error {
+  name = 'AttemptTimeout';
+}
+
 /**
  * Why an upstream failure is worth another attempt, or undefined if it is not:
  * 429 and 5xx (the server is throttling or struggling), 409 where allowed, timeouts and
@@ -61,10 +66,6 @@ function retryCause(error: unknown, call: RetryCall): string | undefined {
   if (info.statusCode === 429 || info.statusCode >= 500) return String(info.statusCode);
   if (info.statusCode === 409 && call.retryConflicts) return '409';
   return undefined;
-}
-
-class AttemptTimeout extends Error {
-  name = 'AttemptTimeout';
 }
 
 /** "3 retries after 429/503", or undefined without retries. */
