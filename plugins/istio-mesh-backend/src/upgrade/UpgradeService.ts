@@ -76,6 +76,11 @@ export function readUpgradeSettings(config: Config): UpgradeSettings {
   };
 }
 
+/** A pass that waits on retries must not outlive its lease, or another replica would take the step over meanwhile. */
+function retryWithinLease(settings: UpgradeSettings): RetryPolicy {
+  return { ...settings.retry, maxTotalWaitMs: Math.min(settings.retry.maxTotalWaitMs, settings.leaseMs / 2) };
+}
+
 function readRetryPolicy(c?: Config): RetryPolicy {
   const d = DEFAULT_RETRY_POLICY;
   const seconds = (key: string, fallback: number) => {
@@ -88,6 +93,7 @@ function readRetryPolicy(c?: Config): RetryPolicy {
     maxDelayMs: c?.getOptionalNumber('maxDelayMs') ?? d.maxDelayMs,
     maxRetryAfterMs: seconds('maxRetryAfterSeconds', d.maxRetryAfterMs),
     attemptTimeoutMs: seconds('attemptTimeoutSeconds', d.attemptTimeoutMs),
+    maxTotalWaitMs: d.maxTotalWaitMs,
   };
 }
 
@@ -446,7 +452,7 @@ export class UpgradeService {
     const details: StepDetails = { ...step.details };
     const provider = this.providerOfRun(run);
     const tally: RetryTally = { total: details.retries?.total ?? 0, causes: { ...details.retries?.causes } };
-    const retrier = new StepRetrier(this.settings.retry, tally, this.options.logger.child({ upgradeStep: String(step.id) }));
+    const retrier = new StepRetrier(retryWithinLease(this.settings), tally, this.options.logger.child({ upgradeStep: String(step.id) }));
     // Retries are kept with the step, so that its record (and message) says what it met.
     const keepRetries = () => {
       if (tally.total > 0) details.retries = tally;

@@ -105,6 +105,17 @@ describe('StepRetrier', () => {
     expect(tally).toEqual({ total: 2, causes: { '503': 2 } });
   });
 
+  it('stops when the waits of one call would exceed their total budget (a pass must not outlive its lease)', async () => {
+    const { gateway, calls } = gatewayAnswering(Array.from({ length: 10 }, () => ({ status: 429, headers: { 'Retry-After': '4' } })));
+    const { r, tally, waits } = retrier({ attempts: 10, maxTotalWaitMs: 10_000 });
+    await expect(r.run({ what: 'read', cluster: 'c' }, () => gateway.get('c', '/x', credentials))).rejects.toThrow(
+      "Gave up on the read in cluster 'c' after 3 attempts and 8 s of waiting (last: 429)",
+    );
+    expect(waits).toEqual([4000, 4000]);
+    expect(calls).toHaveLength(3);
+    expect(tally.total).toBe(2);
+  });
+
   it('fails at once when Retry-After asks for longer than a pass may wait', async () => {
     const { gateway, calls } = gatewayAnswering([{ status: 429, headers: { 'Retry-After': '60' } }]);
     const { r, tally } = retrier({ maxRetryAfterMs: 10_000 });

@@ -14,6 +14,11 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
   /** One attempt that has not answered by then counts as a timeout (the call is retried). */
   attemptTimeoutMs: number;
+  /**
+   * All waits of one call together stay below this, so that a pass never outlives the
+   * lease on its step (UpgradeService caps it at half the lease).
+   */
+  maxTotalWaitMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -22,6 +27,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 3_000,
   maxRetryAfterMs: 10_000,
   attemptTimeoutMs: 30_000,
+  maxTotalWaitMs: 15_000,
 };
 
 /** Retries of one step, by cause (`429`, `503`, `409`, `timeout`, `network`), saved in the step's details. */
@@ -93,6 +99,7 @@ export class StepRetrier {
 
   async run<T>(call: RetryCall, fn: (attempt: Attempt) => Promise<T>): Promise<T> {
     let after: string | undefined;
+    let waited = 0;
     for (let n = 1; ; n++) {
       try {
         return await this.withTimeout(fn({ number: n, after }));
@@ -113,6 +120,12 @@ export class StepRetrier {
         }
         const backoff = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (n - 1)) * this.random();
         const delayMs = Math.round(Math.max(backoff, retryAfterMs ?? 0));
+        if (waited + delayMs > this.policy.maxTotalWaitMs) {
+          throw new ServiceUnavailableError(
+            `Gave up on the ${call.what} in cluster '${call.cluster}' after ${n} attempts and ${Math.round(waited / 1000)} s of waiting (last: ${cause}): ${message}`,
+          );
+        }
+        waited += delayMs;
         this.tally.total += 1;
         this.tally.causes[cause] = (this.tally.causes[cause] ?? 0) + 1;
         this.logger.warn(
