@@ -29,12 +29,13 @@ export function describeWorkloadChange(w: HealthGateWorkload): string {
 
 /**
  * The namespaces that make "Complete" need an acknowledgement: what the backend's guard
- * names, else (an older backend) the namespaces whose gate regressed or is still measuring.
+ * names (it leaves out gates already acknowledged; a gate still measuring needs none),
+ * else the namespaces whose gate regressed.
  */
 export function namespacesNeedingAcknowledgement(run: UpgradeRun): string[] {
   const fromGuard = run.guards.complete.requiresAcknowledgement;
   if (fromGuard) return fromGuard;
-  return run.namespaces.filter(n => n.healthGate === 'regressed' || n.healthGate === 'pending').map(n => n.name);
+  return run.namespaces.filter(n => n.healthGate === 'regressed').map(n => n.name);
 }
 
 /** The Health gate column of the namespaces table. */
@@ -107,7 +108,7 @@ export function AcknowledgeRegressionsDialog(props: {
       <DialogContent>
         <DialogContentText>
           Completing removes {run.from}; after that you cannot roll back. The health gate found these migrated
-          namespaces worse after their restart onto {run.to}, or is still measuring them:
+          namespaces worse after their restart onto {run.to}:
         </DialogContentText>
         <ul>
           {names.map(name => {

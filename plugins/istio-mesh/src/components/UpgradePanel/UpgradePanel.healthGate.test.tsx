@@ -134,6 +134,20 @@ describe('UpgradePanel health gate', () => {
     expect(completeUpgrade).toHaveBeenCalledWith('aks-prod', { acknowledgeRegressions: true });
   });
 
+  it('completes at once while a gate is still measuring: the backend asks no acknowledgement for it', async () => {
+    const measuring = run(false);
+    measuring.namespaces[0].healthGate = 'pending';
+    measuring.guards.complete.requiresAcknowledgement = [];
+    measuring.steps[1].healthGate = gate('pending', [], ['Waiting for 5 minutes of traffic after the restart.']);
+    const completeUpgrade = jest.fn().mockResolvedValue({});
+    await renderPanel({ getUpgrade: jest.fn().mockResolvedValue(measuring), completeUpgrade });
+    expect(await screen.findByText('Waiting for 5 minutes of traffic after the restart.')).toBeInTheDocument();
+    expect(healthGateColumn()[0]).toEqual(['payments', 'MeasuringWaiting for 5 minutes of traffic after the restart.']);
+    await userEvent.click(screen.getByRole('button', { name: 'Complete (remove asm-1-29)' }));
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+    expect(completeUpgrade).toHaveBeenCalledWith('aks-prod');
+  });
+
   it('completes at once when no namespace regressed', async () => {
     const completeUpgrade = jest.fn().mockResolvedValue({});
     await renderPanel({ getUpgrade: jest.fn().mockResolvedValue(run(false)), completeUpgrade });
