@@ -74,6 +74,20 @@ describe('the Azure SDK against the sandbox ARM', () => {
     });
     const prod = await client.managedClusters.get(RG, 'aks-prod');
     expect(prod.serviceMeshProfile?.istio?.revisions).toEqual(['asm-1-29', 'asm-1-30']);
+    // aks-prod's plug-in CA and egress gateway, as its objects show them (SecretProviderClass, Services).
+    expect(prod.serviceMeshProfile?.istio?.components).toEqual({
+      ingressGateways: [{ mode: 'External', enabled: true }, { mode: 'Internal', enabled: true }],
+      egressGateways: [{ name: 'payments-egress', namespace: 'aks-istio-egress', enabled: true }],
+    });
+    expect(prod.serviceMeshProfile?.istio?.certificateAuthority).toEqual({
+      plugin: {
+        keyVaultId: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.KeyVault/vaults/kv-mesh-prod`,
+        rootCertObjectName: 'root-cert',
+        certObjectName: 'ca-cert',
+        keyObjectName: 'ca-key',
+        certChainObjectName: 'cert-chain',
+      },
+    });
   });
 
   it('lists the managed clusters of the resource group', async () => {

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { jsonEqual } from '../json';
 import { resourceTypeOfKind } from '../resources';
 import type { SandboxCluster } from '../server';
 import { ArmError, armErrors, revisionChangeRefused } from './armErrors';
 import { applyMeshRevisions as defaultApplyMeshRevisions } from '../controllers/controlPlane';
-import { AKS_LAYOUT, installedRevisions } from '../istio/install';
+import { AKS_LAYOUT, EGRESS_NAMESPACE, installedRevisions } from '../istio/install';
+import { existingPluginCa, pluginCaProfile } from '../istio/trust';
 import {
   findRevision,
   isCompatible,
@@ -153,7 +155,7 @@ export class ArmSimulator {
       kubernetesVersion: seed.kubernetesVersion ?? `${cluster.kubernetesVersion.major}.${cluster.kubernetesVersion.minor.replace(/\D/g, '')}`,
       currentKubernetesVersion: seed.currentKubernetesVersion ?? cluster.kubernetesVersion.gitVersion.replace(/^v/, ''),
     };
-    const profile = structuredClone(seed.serviceMeshProfile ?? observedMeshProfile(cluster));
+    const profile = structuredClone(seed.serviceMeshProfile ?? observedMeshProfile(cluster, full));
     const state: ManagedClusterState = {
       seed: full,
       tags: { ...seed.tags },
@@ -462,7 +464,8 @@ export class ArmSimulator {
     }
     const currentCa = state.serviceMeshProfile.mode === 'Istio' ? state.serviceMeshProfile.istio?.certificateAuthority : undefined;
     const requestedCa = istio.certificateAuthority;
-    if (current.length > 0 && requestedCa !== undefined && JSON.stringify(requestedCa ?? null) !== JSON.stringify(currentCa ?? null)) {
+    // Compared as ARM does, decoded: a client re-serializing the profile may reorder keys.
+    if (current.length > 0 && requestedCa !== undefined && !jsonEqual(requestedCa ?? null, currentCa ?? null)) {
       throw new ArmError(
         400,
         'BadRequest',
@@ -603,13 +606,31 @@ function deriveSeeds(clusters: Map<string, SandboxCluster>): ManagedClusterSeed[
     .map(([name]) => ({ cluster: name }));
 }
 
-/** The profile a cluster's objects show: its istiod revisions and its ingress gateway Services. */
-export function observedMeshProfile(cluster: SandboxCluster): ServiceMeshProfile {
+/**
+ * The profile a cluster's objects show: its istiod revisions, its ingress gateway
+ * Services, its egress gateway Services (in `aks-istio-egress`) and, when istiod runs on
+ * a plug-in CA (SecretProviderClass `istio-spc-<rev>`), the Key Vault it comes from.
+ */
+export function observedMeshProfile(
+  cluster: SandboxCluster,
+  where: { subscriptionId: string; resourceGroup: string } = { subscriptionId: DEMO_SUBSCRIPTION_ID, resourceGroup: DEMO_RESOURCE_GROUP },
+): ServiceMeshProfile {
   const revisions = sortRevisions(installedRevisions(cluster.store, AKS_LAYOUT));
   if (revisions.length === 0) return { mode: 'Disabled' };
   const services = resourceTypeOfKind('Service');
   const ingressGateways = (['External', 'Internal'] as const)
     .filter(mode => cluster.store.peek(services, AKS_LAYOUT.ingressNamespace, `aks-istio-ingressgateway-${mode.toLowerCase()}`))
     .map(mode => ({ mode, enabled: true }));
-  return { mode: 'Istio', istio: { revisions, components: { ingressGateways } } };
+  const egressGateways = [...cluster.store.scan(services, EGRESS_NAMESPACE)]
+    .filter(s => s.metadata.labels?.['kubernetes.azure.com/managedby'] === 'aks')
+    .map(s => ({ name: s.metadata.name, namespace: EGRESS_NAMESPACE, enabled: true }));
+  const spc = existingPluginCa(cluster.store, AKS_LAYOUT.controlPlaneNamespace);
+  return {
+    mode: 'Istio',
+    istio: {
+      revisions,
+      components: { ingressGateways, ...(egressGateways.length ? { egressGateways } : {}) },
+      ...(spc ? { certificateAuthority: { plugin: pluginCaProfile(spc, where.subscriptionId, where.resourceGroup) } } : {}),
+    },
+  };
 }

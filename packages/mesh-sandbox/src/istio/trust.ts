@@ -99,6 +99,24 @@ export function secretProviderClass(revision: string, namespace: string, kv: Key
   };
 }
 
+/**
+ * The ARM `certificateAuthority.plugin` that a plug-in CA's SecretProviderClass was made
+ * from: the Key Vault's resource id and the names of its four objects (by their aliases).
+ */
+export function pluginCaProfile(spc: KubeObject, subscriptionId: string, resourceGroup: string) {
+  const objects = String(spc.spec?.parameters?.objects ?? '');
+  const byAlias = new Map<string, string>();
+  for (const m of objects.matchAll(/objectName:\s*(\S+)\s+objectType:\s*\S+\s+objectAlias:\s*(\S+)/g)) byAlias.set(m[2], m[1]);
+  const vault = spc.spec?.parameters?.keyvaultName;
+  return {
+    keyVaultId: `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.KeyVault/vaults/${vault}`,
+    certObjectName: byAlias.get('ca-cert.pem'),
+    keyObjectName: byAlias.get('ca-key.pem'),
+    rootCertObjectName: byAlias.get('root-cert.pem'),
+    certChainObjectName: byAlias.get('cert-chain.pem'),
+  };
+}
+
 /** The plug-in CA's SecretProviderClass already in the control-plane namespace, if the mesh uses one. */
 export function existingPluginCa(store: ClusterStore, namespace: string): KubeObject | undefined {
   return [...store.scan(t('SecretProviderClass'), namespace)].find(o => o.metadata.name.startsWith('istio-spc-'));
