@@ -88,12 +88,12 @@ export function secretProviderClass(revision: string, namespace: string, kv: Key
         userAssignedIdentityID: kv.identityClientId,
         keyvaultName: kv.keyVaultName,
         tenantId: kv.tenantId,
-        objects:
-          'array:\n' +
-          object(kv.rootCertObjectName, 'root-cert.pem', 'secret') +
-          object(kv.certObjectName, 'ca-cert.pem', 'secret') +
-          object(kv.keyObjectName, 'ca-key.pem', 'secret') +
+        objects: `array:\n${[
+          object(kv.rootCertObjectName, 'root-cert.pem', 'secret'),
+          object(kv.certObjectName, 'ca-cert.pem', 'secret'),
+          object(kv.keyObjectName, 'ca-key.pem', 'secret'),
           object(kv.certChainObjectName, 'cert-chain.pem', 'secret'),
+        ].join('')}`,
       },
     },
   };
