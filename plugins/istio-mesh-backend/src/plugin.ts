@@ -139,9 +139,9 @@ export const istioMeshPlugin = createBackendPlugin({
             readModel,
             metrics,
             meshConfig: { auditor, meshConfig },
+            trust,
             upgrades: {
               auditor,
-            trust,
               upgrades,
               permissions: new UpgradePermissions(permissions, catalog, snapshots, auth),
             },
