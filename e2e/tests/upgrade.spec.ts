@@ -94,7 +94,7 @@ test('a canary upgrade of aks-dev: start (with the plan), migrate payments and s
   await expect(page.getByText('Stable on asm-1-30', { exact: false })).toBeVisible();
 });
 
-test('the canary aks-prod runs from outside the portal: adopt it, then roll back', async ({ page }) => {
+test('the canary aks-prod runs from outside the portal: adopt it, its owner migrates payments from the entity tab, then roll back', async ({ page }) => {
   test.setTimeout(3 * UPGRADE_TIMEOUT);
   await openCluster(page, 'aks-prod');
   const panel = upgradePanel(page);
@@ -103,9 +103,23 @@ test('the canary aks-prod runs from outside the portal: adopt it, then roll back
   await expect(panel.getByText(/asm-1-29 → asm-1-30: Migrating \(waiting\) · 0 of 2 namespaces migrated/)).toBeVisible({
     timeout: UPGRADE_TIMEOUT,
   });
-  // payments is labelled for the canary with pods still on asm-1-29; the rollback moves it back.
+  // payments is labelled for the canary with pods still on asm-1-29.
   await expect(namespaceRow(panel, 'payments')).toContainText('asm-1-30');
 
+  // Its service owner migrates it from the component's Service Mesh tab.
+  await page.goto('/catalog/default/component/payments-api/service-mesh');
+  const migrateMine = page.getByRole('button', { name: 'Migrate payments to asm-1-30' });
+  await expect(migrateMine).toBeEnabled({ timeout: UPGRADE_TIMEOUT });
+  await migrateMine.click();
+  // The pods move; with metrics the step then goes on measuring (the health gate), else it ends.
+  await expect(
+    page.getByText(/Every pod of payments runs asm-1-30; the migration goes on|Namespace payments runs asm-1-30: every sidecar is on asm-1-30/),
+  ).toBeVisible({ timeout: UPGRADE_TIMEOUT });
+  await expect(migrateMine).toBeHidden();
+
+  // Then the platform team rolls the whole canary back (cancelling a migration still measuring).
+  await openCluster(page, 'aks-prod');
+  await expect(namespaceRow(panel, 'payments')).toContainText(/asm-1-30: \d+/);
   await panel.getByRole('button', { name: 'Roll back to asm-1-29' }).click();
   await expect(panel.getByText('Last upgrade: asm-1-29 → asm-1-30 (rolled-back).')).toBeVisible({ timeout: UPGRADE_TIMEOUT });
 
