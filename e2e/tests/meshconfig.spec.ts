@@ -44,6 +44,15 @@ async function openMeshConfig(page: Page): Promise<Locator> {
   return card;
 }
 
+/** With E2E_SCREENSHOT_DIR set: the card, in a viewport tall enough to hold it (the page scrolls inside Backstage's content). */
+async function screenshot(card: Locator, name: string) {
+  const dir = process.env.E2E_SCREENSHOT_DIR;
+  if (!dir) return;
+  await card.page().setViewportSize({ width: 1400, height: 2400 });
+  await card.scrollIntoViewIfNeeded();
+  await card.screenshot({ path: `${dir}/${name}` });
+}
+
 const editor = (card: Locator) => card.getByRole('textbox', { name: 'Shared MeshConfig of asm-1-29' });
 
 test('shows the effective MeshConfig with classes and what the add-on default overrides', async ({ page }) => {
@@ -56,7 +65,7 @@ test('shows the effective MeshConfig with classes and what the add-on default ov
   await expect(row('defaultConfig.gatewayTopology')).toContainText('allowed');
   await expect(row('defaultConfig.gatewayTopology')).toContainText('overridden by the add-on default (ignored): shared value {"numTrustedProxies":2}');
   await expect(editor(card)).toHaveValue((await readConfigMap()).data.mesh);
-  await page.screenshot({ path: 'node_modules/.cache/e2e-test-results/meshconfig.png', fullPage: true });
+  await screenshot(card, 'meshconfig.png');
 });
 
 test('refuses a blocked field with its path and line', async ({ page }) => {
@@ -68,6 +77,7 @@ test('refuses a blocked field with its path and line', async ({ page }) => {
   );
   await expect(card.getByRole('button', { name: 'Preview and save' })).toBeDisabled();
   expect((await readConfigMap()).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+  await screenshot(card, 'meshconfig-blocked.png');
 });
 
 test('saves an allowed change after the diff preview', async ({ page }) => {
