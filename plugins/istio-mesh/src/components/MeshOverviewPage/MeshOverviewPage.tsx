@@ -73,9 +73,9 @@ const HEALTH_ORDER = ['no-data', 'healthy', 'degraded', 'failing'];
 
 /** Golden-signal columns, shown whenever metrics are configured. */
 export const signalColumns: TableColumn<OverviewRow>[] = [
-  { title: 'Req/s', type: 'numeric', render: row => formatRps(row.signals?.requestsPerSecond), customSort: bySignal('requestsPerSecond') },
-  { title: '5xx', type: 'numeric', render: row => formatRatio(row.signals?.errorRatio), customSort: bySignal('errorRatio') },
-  { title: 'p99', type: 'numeric', render: row => formatMs(row.signals?.p99Ms), customSort: bySignal('p99Ms') },
+  { title: 'Req/s', type: 'numeric', cellStyle: { whiteSpace: 'nowrap' }, render: row => formatRps(row.signals?.requestsPerSecond), customSort: bySignal('requestsPerSecond') },
+  { title: '5xx', type: 'numeric', cellStyle: { whiteSpace: 'nowrap' }, render: row => formatRatio(row.signals?.errorRatio), customSort: bySignal('errorRatio') },
+  { title: 'p99', type: 'numeric', cellStyle: { whiteSpace: 'nowrap' }, render: row => formatMs(row.signals?.p99Ms), customSort: bySignal('p99Ms') },
   {
     title: 'Health',
     render: row => (row.signals ? <SignalHealthBadge health={row.signals.health} /> : '—'),
@@ -83,6 +83,10 @@ export const signalColumns: TableColumn<OverviewRow>[] = [
     customFilterAndSearch: (term, row) => !!row.signals && SIGNAL_HEALTH_LABEL[row.signals.health].toLowerCase().includes(String(term).toLowerCase()),
   },
 ];
+
+// Next to the revision: whether the workloads stay healthy is what a revision move risks.
+const revisionIndex = columns.findIndex(c => c.title === 'Revision') + 1;
+const withSignals = [...columns.slice(0, revisionIndex), ...signalColumns, ...columns.slice(revisionIndex)];
 
 /** The one line shown when the golden-signal columns are empty or partly empty. */
 export function metricsNote(metrics: MetricsStatus | undefined): string | undefined {
@@ -168,7 +172,7 @@ export function MeshOverviewPage() {
           <Table<OverviewRow>
             title={`Meshed components (${rows.length})`}
             options={{ paging: true, pageSize: 25, pageSizeOptions: [25, 50, 100], emptyRowsWhenPaging: false, search: true, padding: 'dense' }}
-            columns={showSignals ? [...columns, ...signalColumns] : columns}
+            columns={showSignals ? withSignals : columns}
             data={rows}
           />
         </Grid>
