@@ -2,17 +2,10 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import {
-  istioMeshReadPermission,
-  isValidClusterName,
-  isValidEntityNamePart,
-} from '@mesh-portal/plugin-istio-mesh-common';
 import express from 'express';
 import Router from 'express-promise-router';
-import { z } from 'zod';
 import { MeshInspector } from './service/MeshInspector';
 import { MeshReadModel } from './service/MeshReadModel';
 import { createUpgradeRouter, UpgradeRouterOptions } from './upgrade/routes';
@@ -20,36 +13,11 @@ import { createMeshConfigRouter, MeshConfigRouterOptions } from './meshconfig/ro
 import { MetricsService } from './metrics/MetricsService';
 import { createMetricsRouter } from './metrics/routes';
 import { createTrustRouter } from './trust/routes';
+import { authorizeRead as authorizeReadFor } from './http/authorize';
+import { clusterParams, entityParams, parseInput } from './http/input';
 import { TrustService } from './trust/TrustService';
 
-const entityNamePart = z
-  .string()
-  .refine(isValidEntityNamePart, {
-    message: 'must be 1-63 characters of [a-zA-Z0-9-_.], starting and ending with a letter or digit',
-  });
 
-const clusterParams = z.object({
-  cluster: z.string().refine(isValidClusterName, {
-    message: 'must be 1-128 characters of [A-Za-z0-9-_.], starting and ending with a letter or digit',
-  }),
-});
-
-const entityParams = z.object({
-  kind: entityNamePart,
-  namespace: entityNamePart,
-  name: entityNamePart,
-});
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const details = result.error.issues
-      .map(i => `${i.path.join('.') || what}: ${i.message}`)
-      .join('; ');
-    throw new InputError(`Invalid ${what}: ${details}`);
-  }
-  return result.data;
-}
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
@@ -73,20 +41,10 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   const router = Router();
   router.use(express.json({ limit: '256kb' }));
 
-  const authorizeRead = async (req: express.Request) => {
-    const credentials = await httpAuth.credentials(req);
-    const [decision] = await permissions.authorize(
-      [{ permission: istioMeshReadPermission }],
-      { credentials },
-    );
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError('You are not allowed to read mesh status');
-    }
-    return credentials;
-  };
+  const authorizeRead = (req: express.Request) => authorizeReadFor({ httpAuth, permissions }, req);
 
   router.get('/v1/entities/:kind/:namespace/:name', async (req, res) => {
-    const ref = parse(entityParams, req.params, 'entity reference');
+    const ref = parseInput(entityParams, req.params, 'entity reference');
     const credentials = await authorizeRead(req);
     const entity = await catalog.getEntityByRef(
       { kind: ref.kind, namespace: ref.namespace, name: ref.name },
@@ -106,7 +64,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/v1/clusters/:cluster', async (req, res) => {
-    const { cluster } = parse(clusterParams, req.params, 'cluster');
+    const { cluster } = parseInput(clusterParams, req.params, 'cluster');
     const credentials = await authorizeRead(req);
     res.json(await readModel.getCluster(cluster, credentials));
   });

@@ -3,25 +3,19 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult, BasicPermission } from '@backstage/plugin-permission-common';
+import { BasicPermission } from '@backstage/plugin-permission-common';
 import {
   istioMeshMeshConfigUpdatePermission,
   istioMeshReadPermission,
-  isValidClusterName,
-  isValidRevisionName,
 } from '@mesh-portal/plugin-istio-mesh-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
+import { authorizeCaller } from '../http/authorize';
+import { clusterParams, parseInput, revisionName } from '../http/input';
 import { MeshConfigService } from './MeshConfigService';
 
-const cluster = z.string().refine(isValidClusterName, {
-  message: 'must be 1-128 characters of [A-Za-z0-9-_.], starting and ending with a letter or digit',
-});
-const revision = z.string().refine(isValidRevisionName, {
-  message: 'must be a revision name such as asm-1-30 or 1-27-1 (a DNS-1123 label)',
-});
+const revision = revisionName;
 /** The document's own limits (64 KiB, …) are checked by the parser with line and column. */
 const yaml = z.string({ required_error: 'is required (the MeshConfig document as YAML text)', invalid_type_error: 'must be a string of YAML' });
 const resourceVersion = z
@@ -29,21 +23,10 @@ const resourceVersion = z
   .max(64)
   .regex(/^[A-Za-z0-9._:-]*$/, { message: 'must be the resourceVersion the ConfigMap was loaded with' });
 
-const clusterParams = z.object({ cluster });
 const revisionQuery = z.object({ revision }).strict();
 const validateBody = z.object({ revision, yaml }).strict();
 const updateBody = z.object({ revision, yaml, resourceVersion: resourceVersion.optional() }).strict();
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) {
-    const details = result.error.issues
-      .map(i => `${i.path.join('.') || what}: ${i.message}`)
-      .join('; ');
-    throw new InputError(`Invalid ${what}: ${details}`);
-  }
-  return result.data;
-}
 
 export interface MeshConfigRouterOptions {
   httpAuth: HttpAuthService;
@@ -62,23 +45,19 @@ export function createMeshConfigRouter(options: MeshConfigRouterOptions): expres
   // Room for a 64 KiB document even when JSON escaping doubles it; the parser has the real limit.
   router.use(express.json({ limit: '256kb' }));
 
-  const authorize = async (req: express.Request, permission: BasicPermission, what: string) => {
-    const credentials = await httpAuth.credentials(req);
-    const [decision] = await permissions.authorize([{ permission }], { credentials });
-    if (decision.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(`You are not allowed to ${what}`);
-    return credentials;
-  };
+  const authorize = (req: express.Request, permission: BasicPermission, what: string) =>
+    authorizeCaller({ httpAuth, permissions }, req, permission, what);
 
   router.get('/v1/clusters/:cluster/meshconfig', async (req, res) => {
-    const params = parse(clusterParams, req.params, 'cluster');
-    const query = parse(revisionQuery, req.query, 'query');
+    const params = parseInput(clusterParams, req.params, 'cluster');
+    const query = parseInput(revisionQuery, req.query, 'query');
     const credentials = await authorize(req, istioMeshReadPermission, 'read mesh status');
     res.json(await meshConfig.get(params.cluster, query.revision, credentials));
   });
 
   router.post('/v1/clusters/:cluster/meshconfig/validate', async (req, res) => {
-    const params = parse(clusterParams, req.params, 'cluster');
-    const body = parse(validateBody, req.body, 'request body');
+    const params = parseInput(clusterParams, req.params, 'cluster');
+    const body = parseInput(validateBody, req.body, 'request body');
     const credentials = await authorize(req, istioMeshReadPermission, 'read mesh status');
     res.json(await meshConfig.validate(params.cluster, body.revision, body.yaml, credentials));
   });
@@ -94,8 +73,8 @@ export function createMeshConfigRouter(options: MeshConfigRouterOptions): expres
       meta: { cluster: short(req.params.cluster), revision: short(req.body?.revision) },
     });
     try {
-      const params = parse(clusterParams, req.params, 'cluster');
-      const body = parse(updateBody, req.body, 'request body');
+      const params = parseInput(clusterParams, req.params, 'cluster');
+      const body = parseInput(updateBody, req.body, 'request body');
       const credentials = await authorize(req, istioMeshMeshConfigUpdatePermission, 'change the shared MeshConfig');
       const result = await meshConfig.update(params.cluster, body, credentials);
       await event.success({

@@ -3,51 +3,27 @@ import {
   AuditorServiceEventSeverityLevel,
   HttpAuthService,
 } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
 import {
   istioMeshReadPermission,
   istioMeshUpgradeCompletePermission,
   istioMeshUpgradeRollbackPermission,
   istioMeshUpgradeStartPermission,
-  isValidClusterName,
-  isValidNamespaceName,
-  isValidRevisionName,
   UpgradeActionResponse,
 } from '@mesh-portal/plugin-istio-mesh-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
+import { clusterName, clusterParams, namespaceName, parseInput, revisionName } from '../http/input';
 import { UpgradePermissions } from './permissions';
 import { UpgradeService } from './UpgradeService';
 
-const cluster = z.string().refine(isValidClusterName, {
-  message: 'must be 1-128 characters of [A-Za-z0-9-_.], starting and ending with a letter or digit',
-});
-const namespace = z.string().refine(isValidNamespaceName, {
-  message: 'must be a DNS-1123 label: at most 63 lower-case letters, digits or -, starting and ending with a letter or digit',
-});
-const revision = z.string().refine(isValidRevisionName, {
-  message: 'must be a revision name such as asm-1-30 or 1-27-1 (a DNS-1123 label)',
-});
-
-const clusterParams = z.object({ cluster });
-const namespaceParams = z.object({ cluster, namespace });
-const targetBody = z.object({ targetRevision: revision }).strict();
+const namespaceParams = z.object({ cluster: clusterName, namespace: namespaceName });
+const targetBody = z.object({ targetRevision: revisionName }).strict();
 /** complete and rollback take no input; an empty object (or no body) is fine. */
 const emptyBody = z.object({}).strict();
 /** complete may acknowledge health-gate regressions (healthGate.ts). */
 const completeBody = z.object({ acknowledgeRegressions: z.boolean().optional() }).strict();
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) {
-    const details = result.error.issues
-      .map(i => `${i.path.join('.') || what}: ${i.message}`)
-      .join('; ');
-    throw new InputError(`Invalid ${what}: ${details}`);
-  }
-  return result.data;
-}
 
 /** What the audit event names before the input is validated: short strings only. */
 function rawMeta(req: express.Request): Record<string, string> {
@@ -111,7 +87,7 @@ export function createUpgradeRouter(options: UpgradeRouterOptions): express.Rout
   };
 
   router.get('/v1/clusters/:cluster/upgrade', async (req, res) => {
-    const params = parse(clusterParams, req.params, 'cluster');
+    const params = parseInput(clusterParams, req.params, 'cluster');
     const credentials = await httpAuth.credentials(req);
     await permissions.authorize(istioMeshReadPermission, credentials, 'read mesh status');
     res.json(await upgrades.getUpgrade(params.cluster, credentials));
@@ -119,8 +95,8 @@ export function createUpgradeRouter(options: UpgradeRouterOptions): express.Rout
 
   router.post('/v1/clusters/:cluster/upgrade', async (req, res) => {
     await audited(req, res, 'upgrade-start', 'high', async () => {
-      const params = parse(clusterParams, req.params, 'cluster');
-      const body = parse(targetBody, req.body, 'request body');
+      const params = parseInput(clusterParams, req.params, 'cluster');
+      const body = parseInput(targetBody, req.body, 'request body');
       const credentials = await httpAuth.credentials(req);
       await permissions.authorize(istioMeshUpgradeStartPermission, credentials, 'start a control-plane upgrade');
       return upgrades.start(params.cluster, body.targetRevision, credentials);
@@ -129,8 +105,8 @@ export function createUpgradeRouter(options: UpgradeRouterOptions): express.Rout
 
   router.post('/v1/clusters/:cluster/upgrade/complete', async (req, res) => {
     await audited(req, res, 'upgrade-complete', 'high', async () => {
-      const params = parse(clusterParams, req.params, 'cluster');
-      const body = parse(completeBody, req.body, 'request body');
+      const params = parseInput(clusterParams, req.params, 'cluster');
+      const body = parseInput(completeBody, req.body, 'request body');
       const credentials = await httpAuth.credentials(req);
       await permissions.authorize(istioMeshUpgradeCompletePermission, credentials, 'complete a control-plane upgrade');
       return upgrades.complete(params.cluster, credentials, { acknowledgeRegressions: body.acknowledgeRegressions });
@@ -139,8 +115,8 @@ export function createUpgradeRouter(options: UpgradeRouterOptions): express.Rout
 
   router.post('/v1/clusters/:cluster/upgrade/rollback', async (req, res) => {
     await audited(req, res, 'upgrade-rollback', 'high', async () => {
-      const params = parse(clusterParams, req.params, 'cluster');
-      parse(emptyBody, req.body, 'request body');
+      const params = parseInput(clusterParams, req.params, 'cluster');
+      parseInput(emptyBody, req.body, 'request body');
       const credentials = await httpAuth.credentials(req);
       await permissions.authorize(istioMeshUpgradeRollbackPermission, credentials, 'roll back a control-plane upgrade');
       return upgrades.rollback(params.cluster, credentials);
@@ -149,8 +125,8 @@ export function createUpgradeRouter(options: UpgradeRouterOptions): express.Rout
 
   router.post('/v1/clusters/:cluster/namespaces/:namespace/migrate', async (req, res) => {
     await audited(req, res, 'namespace-migrate', 'medium', async () => {
-      const params = parse(namespaceParams, req.params, 'namespace');
-      const body = parse(targetBody, req.body, 'request body');
+      const params = parseInput(namespaceParams, req.params, 'namespace');
+      const body = parseInput(targetBody, req.body, 'request body');
       const credentials = await httpAuth.credentials(req);
       await permissions.authorizeMigrate(params.cluster, params.namespace, credentials);
       return upgrades.migrate(params.cluster, params.namespace, body.targetRevision, credentials);
