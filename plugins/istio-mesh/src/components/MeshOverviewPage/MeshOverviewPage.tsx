@@ -23,7 +23,8 @@ import useAsync from 'react-use/esm/useAsync';
 import { istioMeshApiRef } from '../../api/IstioMeshApi';
 import { ClusterSummaryCard } from '../common/ClusterSummaryCard';
 import { MetricsNote } from '../metrics/MetricsNote';
-import { SignalHealthBadge, SIGNAL_HEALTH_LABEL, formatMs, formatRatio, formatRps } from '../metrics/SignalHealthBadge';
+import { SignalHealthBadge, SIGNAL_HEALTH_LABEL } from '../metrics/SignalHealthBadge';
+import { formatNumber } from '../metrics/scale';
 
 export interface OverviewFilters {
   cluster: string;
@@ -71,13 +72,18 @@ const bySignal = (field: keyof GoldenSignals) => (a: OverviewRow, b: OverviewRow
   (a.signals?.[field] ?? -1) - (b.signals?.[field] ?? -1);
 const HEALTH_ORDER = ['no-data', 'healthy', 'degraded', 'failing'];
 
+/** A number without its unit (the header has it), so 13 columns fit a laptop screen. */
+const bare = (v: number | null | undefined, scale = 1) => (v === null || v === undefined ? '—' : formatNumber(v * scale));
+const nowrap = { whiteSpace: 'nowrap' } as const;
+
 /** Golden-signal columns, shown whenever metrics are configured. */
 export const signalColumns: TableColumn<OverviewRow>[] = [
-  { title: 'Req/s', type: 'numeric', cellStyle: { whiteSpace: 'nowrap' }, render: row => formatRps(row.signals?.requestsPerSecond), customSort: bySignal('requestsPerSecond') },
-  { title: '5xx', type: 'numeric', cellStyle: { whiteSpace: 'nowrap' }, render: row => formatRatio(row.signals?.errorRatio), customSort: bySignal('errorRatio') },
-  { title: 'p99', type: 'numeric', cellStyle: { whiteSpace: 'nowrap' }, render: row => formatMs(row.signals?.p99Ms), customSort: bySignal('p99Ms') },
+  { title: 'Req/s', type: 'numeric', cellStyle: nowrap, render: row => bare(row.signals?.requestsPerSecond), customSort: bySignal('requestsPerSecond') },
+  { title: '5xx %', type: 'numeric', cellStyle: nowrap, render: row => bare(row.signals?.errorRatio, 100), customSort: bySignal('errorRatio') },
+  { title: 'p99 ms', type: 'numeric', cellStyle: nowrap, render: row => bare(row.signals?.p99Ms), customSort: bySignal('p99Ms') },
   {
     title: 'Health',
+    cellStyle: nowrap,
     render: row => (row.signals ? <SignalHealthBadge health={row.signals.health} /> : '—'),
     customSort: (a, b) => HEALTH_ORDER.indexOf(a.signals?.health ?? '') - HEALTH_ORDER.indexOf(b.signals?.health ?? ''),
     customFilterAndSearch: (term, row) => !!row.signals && SIGNAL_HEALTH_LABEL[row.signals.health].toLowerCase().includes(String(term).toLowerCase()),
@@ -86,7 +92,13 @@ export const signalColumns: TableColumn<OverviewRow>[] = [
 
 // Next to the revision: whether the workloads stay healthy is what a revision move risks.
 const revisionIndex = columns.findIndex(c => c.title === 'Revision') + 1;
-const withSignals = [...columns.slice(0, revisionIndex), ...signalColumns, ...columns.slice(revisionIndex)];
+// Thirteen columns fit beside the sidebar at 1400 px only with half the cells' side padding.
+const tight = { paddingLeft: 8, paddingRight: 8 };
+const withSignals = [...columns.slice(0, revisionIndex), ...signalColumns, ...columns.slice(revisionIndex)].map(c => ({
+  ...c,
+  cellStyle: { ...tight, ...(c.cellStyle as object) },
+  headerStyle: { ...tight, ...c.headerStyle },
+}));
 
 /** The one line shown when the golden-signal columns are empty or partly empty. */
 export function metricsNote(metrics: MetricsStatus | undefined): string | undefined {
