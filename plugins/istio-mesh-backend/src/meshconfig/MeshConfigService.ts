@@ -20,7 +20,7 @@ import {
   parseMeshConfigYaml,
   stringifyMeshConfig,
 } from '@mesh-portal/plugin-istio-mesh-common';
-import { ClusterGateway } from '../service/ClusterGateway';
+import { ClusterGateway, upstreamFailure } from '../service/ClusterGateway';
 import { ClusterSnapshots } from '../service/ClusterSnapshots';
 
 /** Users' MeshConfig of a revision on AKS (istiod merges it under the add-on's). */
@@ -183,7 +183,7 @@ export class DefaultMeshConfigService implements MeshConfigService, SharedMeshCo
               : `${name} was modified while saving`,
           );
         }
-        throw error;
+        throw refusedByCluster(error, cluster, revision);
       }
     } else {
       if (current.object) {
@@ -203,7 +203,7 @@ export class DefaultMeshConfigService implements MeshConfigService, SharedMeshCo
         );
       } catch (error) {
         if ((error as Error).name === 'ConflictError') throw conflict(`${name} was created by someone else meanwhile`);
-        throw error;
+        throw refusedByCluster(error, cluster, revision);
       }
     }
     const before = parseMeshConfigYaml(current.doc.yaml).value ?? {};
@@ -334,6 +334,19 @@ export class DefaultMeshConfigService implements MeshConfigService, SharedMeshCo
     }
     return parsed.value ?? {};
   }
+}
+
+/**
+ * A write the cluster answered 400 or 422 (the add-on's admission webhook, whose table may
+ * be newer than ours, or the API server's own validation) refused the document itself:
+ * the caller's input (400), not an unavailable cluster (the gateway's 503).
+ */
+function refusedByCluster(error: unknown, cluster: string, revision: string): unknown {
+  const status = upstreamFailure(error)?.statusCode;
+  if (status !== 400 && status !== 422) return error;
+  return new InputError(
+    `${cluster} refused the MeshConfig for ${revision}, nothing was written: ${(error as Error).message}`,
+  );
 }
 
 function actorOf(credentials: BackstageCredentials): string {
