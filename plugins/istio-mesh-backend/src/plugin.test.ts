@@ -1,28 +1,18 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { Entity } from '@backstage/catalog-model';
-import {
-  createDemoFleet,
-  demoToken,
-  SandboxServer,
-  startSandboxServer,
-} from '@mesh-portal/mesh-sandbox';
+import { SandboxServer } from '@mesh-portal/mesh-sandbox';
 import {
   ClusterDetail,
   ClustersResponse,
   EntityMeshStatus,
   OverviewResponse,
 } from '@mesh-portal/plugin-istio-mesh-common';
-import kubernetesBackendPlugin from '@backstage/plugin-kubernetes-backend';
 import request from 'supertest';
 import Ajv from 'ajv';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { istioMeshPlugin } from './plugin';
+import { aksConfigFor, kubernetesConfigFor, permissionResult, startMeshBackend, startSandboxWithArm } from './__testUtils__/sandboxBackend';
 
 const component = (name: string, annotations: Record<string, string>): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
@@ -48,62 +38,21 @@ jest.setTimeout(60_000);
 
 describe('istio-mesh backend against the sandbox, through the Kubernetes backend', () => {
   let sandbox: SandboxServer;
-
   let caFile: string;
 
   beforeAll(async () => {
-    sandbox = await startSandboxServer({ clusters: createDemoFleet(), https: true });
-    caFile = join(mkdtempSync(join(tmpdir(), 'mesh-sandbox-ca-')), 'ca.pem');
-    writeFileSync(caFile, sandbox.https!.caCertPem);
+    ({ sandbox, caFile } = await startSandboxWithArm());
   });
   afterAll(() => sandbox.close());
 
-  function kubernetesConfig(extraClusters: object[] = []) {
-    return {
-      istioMesh: {
-        aks: {
-          endpoint: sandbox.https!.url,
-          caFile,
-          credential: { staticToken: 'test-arm-token' },
-          clusters: ['aks-dev', 'aks-prod'].map(name => ({
-            name,
-            subscriptionId: '00000000-0000-0000-0000-000000000000',
-            resourceGroup: 'mesh-portal-demo',
-          })),
-        },
-      },
-      kubernetes: {
-        serviceLocatorMethod: { type: 'multiTenant' },
-        clusterLocatorMethods: [
-          {
-            type: 'config',
-            clusters: [
-              ...['aks-dev', 'aks-prod', 'istio-lab'].map(name => ({
-                name,
-                url: sandbox.clusterUrl(name),
-                authProvider: 'serviceAccount',
-                serviceAccountToken: demoToken(name),
-                skipMetricsLookup: true,
-              })),
-              ...extraClusters,
-            ],
-          },
-        ],
-      },
-    };
-  }
-
   async function startBackend(options: { extraClusters?: object[]; permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY } = {}) {
-    const { server } = await startTestBackend({
-      features: [
-        istioMeshPlugin,
-        kubernetesBackendPlugin,
-        catalogServiceMock.factory({ entities }),
-        mockServices.rootConfig.factory({ data: kubernetesConfig(options.extraClusters) }),
-        ...(options.permission
-          ? [mockServices.permissions.factory({ result: options.permission })]
-          : []),
-      ],
+    const { server } = await startMeshBackend({
+      entities,
+      config: {
+        istioMesh: { aks: aksConfigFor(sandbox, caFile) },
+        kubernetes: kubernetesConfigFor(sandbox, { extraClusters: options.extraClusters }),
+      },
+      features: permissionResult(options.permission),
     });
     return server;
   }

@@ -1,22 +1,20 @@
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import kubernetesBackendPlugin from '@backstage/plugin-kubernetes-backend';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import {
-  createDemoFleet,
-  demoToken,
-  RESOURCE_TYPES,
-  SandboxServer,
-  startSandboxServer,
-} from '@mesh-portal/mesh-sandbox';
+import { demoToken, RESOURCE_TYPES, SandboxServer } from '@mesh-portal/mesh-sandbox';
 import { MeshConfigUpdateResponse, MeshConfigValidation, MeshConfigView } from '@mesh-portal/plugin-istio-mesh-common';
 import Ajv from 'ajv';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import request from 'supertest';
 import { parse as parseYaml } from 'yaml';
-import { istioMeshPlugin } from '../plugin';
+import {
+  aksConfigFor,
+  kubernetesConfigFor,
+  permissionResult,
+  recordingAuditor,
+  startMeshBackend,
+  startSandboxWithArm,
+} from '../__testUtils__/sandboxBackend';
 
 jest.setTimeout(60_000);
 
@@ -37,22 +35,11 @@ function expectErrorBody(body: unknown) {
   expect(validate(body)).toBe(true);
 }
 
-interface AuditRecord {
-  eventId: string;
-  severityLevel?: string;
-  meta?: Record<string, unknown>;
-  outcome?: 'success' | 'fail';
-  successMeta?: Record<string, unknown>;
-  error?: string;
-}
-
 let sandbox: SandboxServer;
 let caFile: string;
 
 beforeEach(async () => {
-  sandbox = await startSandboxServer({ clusters: createDemoFleet({ stepMs: 10 }), https: true, arm: { operationDelayMs: 60 } });
-  caFile = join(mkdtempSync(join(tmpdir(), 'mesh-sandbox-ca-')), 'ca.pem');
-  writeFileSync(caFile, sandbox.https!.caCertPem);
+  ({ sandbox, caFile } = await startSandboxWithArm({ fleet: { stepMs: 10 }, arm: { operationDelayMs: 60 } }));
 });
 afterEach(() => sandbox.close());
 
@@ -61,26 +48,8 @@ const store = (cluster: string) => sandbox.clusters.get(cluster)!.store;
 const configMap = (cluster: string, name: string) => store(cluster).peek(configMapType, NS, name);
 
 async function startBackend(options: { permission?: AuthorizeResult.DENY; denyUpdateOnly?: boolean } = {}) {
-  const audit: AuditRecord[] = [];
-  const auditor = mockServices.auditor.mock({
-    createEvent: async opts => {
-      const record: AuditRecord = { eventId: opts.eventId, severityLevel: opts.severityLevel, meta: opts.meta };
-      // The Kubernetes backend audits its proxy calls with the same auditor: keep ours.
-      if (opts.eventId.startsWith('meshconfig') || opts.eventId.startsWith('upgrade')) audit.push(record);
-      return {
-        success: async o => {
-          record.outcome = 'success';
-          record.successMeta = o?.meta;
-        },
-        fail: async o => {
-          record.outcome = 'fail';
-          record.error = o.error.message;
-        },
-      };
-    },
-  });
-  const permissionFeatures = [];
-  if (options.permission) permissionFeatures.push(mockServices.permissions.factory({ result: options.permission }));
+  const { audit, factory: auditor } = recordingAuditor(eventId => eventId.startsWith('meshconfig') || eventId.startsWith('upgrade'));
+  const permissionFeatures = permissionResult(options.permission);
   if (options.denyUpdateOnly) {
     permissionFeatures.push(
       mockServices.permissions.mock({
@@ -91,46 +60,15 @@ async function startBackend(options: { permission?: AuthorizeResult.DENY; denyUp
       }).factory,
     );
   }
-  const backend = await startTestBackend({
-    features: [
-      istioMeshPlugin,
-      kubernetesBackendPlugin,
-      catalogServiceMock.factory({ entities: [] }),
-      mockServices.rootConfig.factory({
-        data: {
-          istioMesh: {
-            upgrades: { pollIntervalMs: 25, leaseSeconds: 5, lockWaitMs: 2000, rolloutTimeoutSeconds: 30, controlPlaneTimeoutSeconds: 30 },
-            aks: {
-              endpoint: sandbox.https!.url,
-              caFile,
-              credential: { staticToken: 'test-arm-token' },
-              clusters: ['aks-dev', 'aks-prod'].map(name => ({
-                name,
-                subscriptionId: '00000000-0000-0000-0000-000000000000',
-                resourceGroup: 'mesh-portal-demo',
-              })),
-            },
-          },
-          kubernetes: {
-            serviceLocatorMethod: { type: 'multiTenant' },
-            clusterLocatorMethods: [
-              {
-                type: 'config',
-                clusters: ['aks-dev', 'aks-prod', 'istio-lab'].map(name => ({
-                  name,
-                  url: sandbox.clusterUrl(name),
-                  authProvider: 'serviceAccount',
-                  serviceAccountToken: demoToken(name),
-                  skipMetricsLookup: true,
-                })),
-              },
-            ],
-          },
-        },
-      }),
-      auditor.factory,
-      ...permissionFeatures,
-    ],
+  const backend = await startMeshBackend({
+    config: {
+      istioMesh: {
+        upgrades: { pollIntervalMs: 25, leaseSeconds: 5, lockWaitMs: 2000, rolloutTimeoutSeconds: 30, controlPlaneTimeoutSeconds: 30 },
+        aks: aksConfigFor(sandbox, caFile),
+      },
+      kubernetes: kubernetesConfigFor(sandbox),
+    },
+    features: [auditor, ...permissionFeatures],
   });
   const server = backend.server;
   return {

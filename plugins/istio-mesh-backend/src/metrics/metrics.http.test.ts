@@ -1,7 +1,4 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
-import kubernetesBackendPlugin from '@backstage/plugin-kubernetes-backend';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { SandboxServer, createDemoFleet, demoToken, startSandboxServer } from '@mesh-portal/mesh-sandbox';
 import { EntityMetrics, EntityTopology, OverviewResponse } from '@mesh-portal/plugin-istio-mesh-common';
 import Ajv from 'ajv';
@@ -9,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import request from 'supertest';
 import { parse as parseYaml } from 'yaml';
-import { istioMeshPlugin } from '../plugin';
+import { kubernetesConfigFor, startMeshBackend } from '../__testUtils__/sandboxBackend';
 import { EXPECTED, knownData } from './testing/knownData';
 import { RunningPrometheus, describeWithPrometheus, freePort, startPrometheus } from './testing/prometheus';
 
@@ -47,30 +44,10 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox?.close());
 
-function config(metrics?: object) {
-  return {
-    ...(metrics ? { istioMesh: { metrics } } : {}),
-    kubernetes: {
-      serviceLocatorMethod: { type: 'multiTenant' },
-      clusterLocatorMethods: [
-        {
-          type: 'config',
-          clusters: ['aks-dev', 'aks-prod', 'istio-lab'].map(name => ({
-            name,
-            url: sandbox.clusterUrl(name),
-            authProvider: 'serviceAccount',
-            serviceAccountToken: demoToken(name),
-            skipMetricsLookup: true,
-          })),
-        },
-      ],
-    },
-  };
-}
-
 async function startBackend(metrics?: object) {
-  const { server } = await startTestBackend({
-    features: [istioMeshPlugin, kubernetesBackendPlugin, catalogServiceMock.factory({ entities }), mockServices.rootConfig.factory({ data: config(metrics) })],
+  const { server } = await startMeshBackend({
+    entities,
+    config: { ...(metrics ? { istioMesh: { metrics } } : {}), kubernetes: kubernetesConfigFor(sandbox) },
   });
   return server;
 }

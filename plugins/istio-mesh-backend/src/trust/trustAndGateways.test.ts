@@ -1,6 +1,3 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import kubernetesBackendPlugin from '@backstage/plugin-kubernetes-backend';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { createDemoFleet, demoToken, SandboxServer, startSandboxServer } from '@mesh-portal/mesh-sandbox';
 import { ClusterDetail, ClustersResponse, ClusterTrustResponse } from '@mesh-portal/plugin-istio-mesh-common';
@@ -10,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import request from 'supertest';
 import { parse as parseYaml } from 'yaml';
-import { istioMeshPlugin } from '../plugin';
+import { kubernetesConfigFor, permissionResult, startMeshBackend } from '../__testUtils__/sandboxBackend';
 
 /**
  * Certificates and gateways end to end: the sandbox's generated CAs and gateway objects,
@@ -50,33 +47,9 @@ describe('certificates and gateways against the sandbox, through the Kubernetes 
   };
 
   async function startBackend(options: { permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY; trust?: object } = {}) {
-    const { server } = await startTestBackend({
-      features: [
-        istioMeshPlugin,
-        kubernetesBackendPlugin,
-        catalogServiceMock.factory({ entities: [] }),
-        mockServices.rootConfig.factory({
-          data: {
-            ...(options.trust ? { istioMesh: { trust: options.trust } } : {}),
-            kubernetes: {
-              serviceLocatorMethod: { type: 'multiTenant' },
-              clusterLocatorMethods: [
-                {
-                  type: 'config',
-                  clusters: ['aks-dev', 'aks-prod', 'istio-lab'].map(name => ({
-                    name,
-                    url: sandbox.clusterUrl(name),
-                    authProvider: 'serviceAccount',
-                    serviceAccountToken: demoToken(name),
-                    skipMetricsLookup: true,
-                  })),
-                },
-              ],
-            },
-          },
-        }),
-        ...(options.permission ? [mockServices.permissions.factory({ result: options.permission })] : []),
-      ],
+    const { server } = await startMeshBackend({
+      config: { ...(options.trust ? { istioMesh: { trust: options.trust } } : {}), kubernetes: kubernetesConfigFor(sandbox) },
+      features: permissionResult(options.permission),
     });
     return server;
   }
@@ -222,23 +195,7 @@ describe('certificates and gateways against the sandbox, through the Kubernetes 
       };
       await put('tools', 'this is not PEM');
       await put('default', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
-      const { server } = await startTestBackend({
-        features: [
-          istioMeshPlugin,
-          kubernetesBackendPlugin,
-          catalogServiceMock.factory({ entities: [] }),
-          mockServices.rootConfig.factory({
-            data: {
-              kubernetes: {
-                serviceLocatorMethod: { type: 'multiTenant' },
-                clusterLocatorMethods: [
-                  { type: 'config', clusters: [{ name: 'aks-dev', url: own.clusterUrl('aks-dev'), authProvider: 'serviceAccount', serviceAccountToken: demoToken('aks-dev'), skipMetricsLookup: true }] },
-                ],
-              },
-            },
-          }),
-        ],
-      });
+      const { server } = await startMeshBackend({ config: { kubernetes: kubernetesConfigFor(own, { clusters: ['aks-dev'] }) } });
       const res = await get(server, '/v1/clusters/aks-dev/trust');
       expect(res.status).toBe(200);
       expect(valid('ClusterTrust', res.body)).toEqual({ valid: true, errors: null });

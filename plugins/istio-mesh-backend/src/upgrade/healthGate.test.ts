@@ -1,17 +1,14 @@
 /* eslint-disable no-console */
-import { mockCredentials, mockServices, startTestBackend, TestDatabases } from '@backstage/backend-test-utils';
+import { mockCredentials, mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
-import kubernetesBackendPlugin from '@backstage/plugin-kubernetes-backend';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { createDemoFleet, demoToken, SandboxServer, startSandboxServer } from '@mesh-portal/mesh-sandbox';
+import { SandboxServer } from '@mesh-portal/mesh-sandbox';
 import { UpgradeActionResponse, UpgradeRun } from '@mesh-portal/plugin-istio-mesh-common';
 import Ajv from 'ajv';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import request from 'supertest';
 import { parse as parseYaml } from 'yaml';
-import { istioMeshPlugin } from '../plugin';
+import { aksConfigFor, kubernetesConfigFor, recordingAuditor, startMeshBackend, startSandboxWithArm } from '../__testUtils__/sandboxBackend';
 import { describeWithPrometheus, promQuery, RunningPrometheus, startPrometheus } from '../metrics/testing/prometheus';
 
 /**
@@ -53,9 +50,7 @@ describeWithPrometheus('the upgrade health gate against a real Prometheus scrapi
   let caFile: string;
 
   beforeAll(async () => {
-    sandbox = await startSandboxServer({ clusters: createDemoFleet({ stepMs: 10 }), https: true, arm: { operationDelayMs: 60 } });
-    caFile = join(mkdtempSync(join(tmpdir(), 'mesh-sandbox-ca-')), 'ca.pem');
-    writeFileSync(caFile, sandbox.https!.caCertPem);
+    ({ sandbox, caFile } = await startSandboxWithArm({ fleet: { stepMs: 10 }, arm: { operationDelayMs: 60 } }));
     prom = await startPrometheus({
       scrapeIntervalSeconds: 1,
       // Discovery every second, so restarted pods are scraped soon after they start.
@@ -69,61 +64,25 @@ describeWithPrometheus('the upgrade health gate against a real Prometheus scrapi
   });
 
   it('flags the namespace whose error rate rose after its restart, and completing needs an audited acknowledgement', async () => {
-    const audit: Array<{ eventId: string; outcome?: string; successMeta?: Record<string, unknown>; error?: string }> = [];
-    const auditor = mockServices.auditor.mock({
-      createEvent: async opts => {
-        const record: (typeof audit)[number] = { eventId: opts.eventId };
-        if (opts.eventId === 'upgrade-complete') audit.push(record);
-        return {
-          success: async o => {
-            record.outcome = 'success';
-            record.successMeta = o?.meta;
-          },
-          fail: async o => {
-            record.outcome = 'fail';
-            record.error = o.error.message;
-          },
-        };
-      },
-    });
+    const { audit, factory: auditor } = recordingAuditor(eventId => eventId === 'upgrade-complete');
     const knex = await databases.init('SQLITE_3');
-    const { server } = await startTestBackend({
-      features: [
-        istioMeshPlugin,
-        kubernetesBackendPlugin,
-        catalogServiceMock.factory({ entities: [component('payments-api', { 'backstage.io/kubernetes-id': 'payments-api' })] }),
-        mockServices.database.factory({ knex }),
-        auditor.factory,
-        mockServices.rootConfig.factory({
-          data: {
-            istioMesh: {
-              metrics: { clusters: [{ name: 'aks-dev', prometheus: { url: prom.url } }] },
-              upgrades: {
-                pollIntervalMs: 200,
-                leaseSeconds: 5,
-                rolloutTimeoutSeconds: 60,
-                controlPlaneTimeoutSeconds: 30,
-                healthGate: { windowSeconds: WINDOW, graceSeconds: 20 },
-              },
-              aks: {
-                endpoint: sandbox.https!.url,
-                caFile,
-                credential: { staticToken: 'test-arm-token' },
-                clusters: [{ name: 'aks-dev', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'mesh-portal-demo' }],
-              },
-            },
-            kubernetes: {
-              serviceLocatorMethod: { type: 'multiTenant' },
-              clusterLocatorMethods: [
-                {
-                  type: 'config',
-                  clusters: ['aks-dev'].map(name => ({ name, url: sandbox.clusterUrl(name), authProvider: 'serviceAccount', serviceAccountToken: demoToken(name), skipMetricsLookup: true })),
-                },
-              ],
-            },
+    const { server } = await startMeshBackend({
+      entities: [component('payments-api', { 'backstage.io/kubernetes-id': 'payments-api' })],
+      config: {
+        istioMesh: {
+          metrics: { clusters: [{ name: 'aks-dev', prometheus: { url: prom.url } }] },
+          upgrades: {
+            pollIntervalMs: 200,
+            leaseSeconds: 5,
+            rolloutTimeoutSeconds: 60,
+            controlPlaneTimeoutSeconds: 30,
+            healthGate: { windowSeconds: WINDOW, graceSeconds: 20 },
           },
-        }),
-      ],
+          aks: aksConfigFor(sandbox, caFile, ['aks-dev']),
+        },
+        kubernetes: kubernetesConfigFor(sandbox, { clusters: ['aks-dev'] }),
+      },
+      features: [mockServices.database.factory({ knex }), auditor],
     });
     const get = (path: string) => request(server).get(`/api/istio-mesh/v1${path}`).set('Authorization', alice);
     const post = (path: string, body?: object) => request(server).post(`/api/istio-mesh/v1${path}`).set('Authorization', alice).send(body ?? {});

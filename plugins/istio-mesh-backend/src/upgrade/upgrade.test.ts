@@ -5,29 +5,30 @@ import {
 import {
   mockCredentials,
   mockServices,
-  startTestBackend,
   TestDatabases,
 } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
-import kubernetesBackendPlugin from '@backstage/plugin-kubernetes-backend';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
-  createDemoFleet,
-  demoToken,
   ManualClock,
   RESOURCE_TYPES,
   SandboxServer,
-  startSandboxServer,
 } from '@mesh-portal/mesh-sandbox';
 import { UpgradeActionResponse, UpgradeRun } from '@mesh-portal/plugin-istio-mesh-common';
 import Ajv from 'ajv';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import request from 'supertest';
 import { parse as parseYaml } from 'yaml';
-import { istioMeshPlugin } from '../plugin';
+import {
+  aksConfigFor,
+  AuditRecord,
+  kubernetesConfigFor,
+  permissionResult,
+  recordingAuditor,
+  startMeshBackend,
+  startSandboxWithArm,
+} from '../__testUtils__/sandboxBackend';
 
 jest.setTimeout(60_000);
 
@@ -51,28 +52,12 @@ const entities = [
 const ALICE = 'user:default/alice';
 const alice = mockCredentials.user.header(ALICE);
 
-/** The sandbox (HTTPS for the Azure SDK) and a CA file the AKS provider trusts. */
-async function startSandbox(options: { clock?: ManualClock } = {}) {
-  const start = () =>
-    startSandboxServer({
-      clusters: createDemoFleet(options.clock ? { clock: options.clock, stepMs: 1000 } : { stepMs: 10 }),
-      https: true,
-      arm: { operationDelayMs: 60 },
-    });
-  let sandbox: SandboxServer;
-  try {
-    sandbox = await start();
-  } catch (error) {
-    // The sandbox's self-signed certificate sometimes encodes its random serial with a
-    // leading zero byte, which OpenSSL refuses ("illegal padding", about 1 in 256 starts;
-    // packages/mesh-sandbox/src/tls/selfSignedCert.ts). A new certificate is another draw.
-    if (!/illegal padding/.test((error as Error).message)) throw error;
-    sandbox = await start();
-  }
-  const caFile = join(mkdtempSync(join(tmpdir(), 'mesh-sandbox-ca-')), 'ca.pem');
-  writeFileSync(caFile, sandbox.https!.caCertPem);
-  return { sandbox, caFile };
-}
+/** The sandbox with ARM; a manual clock makes every controller step one second of it. */
+const startSandbox = (options: { clock?: ManualClock } = {}) =>
+  startSandboxWithArm({
+    fleet: options.clock ? { clock: options.clock, stepMs: 1000 } : { stepMs: 10 },
+    arm: { operationDelayMs: 60 },
+  });
 
 function config(sandbox: SandboxServer, caFile: string) {
   return {
@@ -85,45 +70,13 @@ function config(sandbox: SandboxServer, caFile: string) {
         controlPlaneTimeoutSeconds: 30,
         retries: { attempts: 5, baseDelayMs: 5, maxDelayMs: 40 },
       },
-      aks: {
-        endpoint: sandbox.https!.url,
-        caFile,
-        credential: { staticToken: 'test-arm-token' },
-        clusters: ['aks-dev', 'aks-prod'].map(name => ({
-          name,
-          subscriptionId: '00000000-0000-0000-0000-000000000000',
-          resourceGroup: 'mesh-portal-demo',
-        })),
-      },
+      aks: aksConfigFor(sandbox, caFile),
     },
-    kubernetes: {
-      serviceLocatorMethod: { type: 'multiTenant' },
-      clusterLocatorMethods: [
-        {
-          type: 'config',
-          clusters: ['aks-dev', 'aks-prod', 'istio-lab'].map(name => ({
-            name,
-            url: sandbox.clusterUrl(name),
-            authProvider: 'serviceAccount',
-            serviceAccountToken: demoToken(name),
-            skipMetricsLookup: true,
-          })),
-        },
-      ],
-    },
+    kubernetes: kubernetesConfigFor(sandbox),
   };
 }
 
 const UPGRADE_EVENTS = ['upgrade-start', 'upgrade-complete', 'upgrade-rollback', 'namespace-migrate'];
-
-interface AuditRecord {
-  eventId: string;
-  severityLevel?: string;
-  meta?: Record<string, unknown>;
-  outcome?: 'success' | 'fail';
-  successMeta?: Record<string, unknown>;
-  error?: string;
-}
 
 /** A permission policy: allow all but the named permissions, and the migrate permission only on the given entities. */
 function permissionsFactory(options: { deny: string[]; migrateOn?: string[] }) {
@@ -145,7 +98,7 @@ function permissionsFactory(options: { deny: string[]; migrateOn?: string[] }) {
 }
 
 function permissionFeatures(permissions?: ReturnType<typeof permissionsFactory> | AuthorizeResult.DENY) {
-  if (permissions === AuthorizeResult.DENY) return [mockServices.permissions.factory({ result: AuthorizeResult.DENY })];
+  if (permissions === AuthorizeResult.DENY) return permissionResult(AuthorizeResult.DENY);
   return permissions ? [permissions] : [];
 }
 
@@ -156,34 +109,11 @@ async function startBackend(options: {
   permissions?: ReturnType<typeof permissionsFactory> | AuthorizeResult.DENY;
   audit?: AuditRecord[];
 }) {
-  const audit = options.audit ?? [];
-  const auditor = mockServices.auditor.mock({
-    createEvent: async opts => {
-      const record: AuditRecord = { eventId: opts.eventId, severityLevel: opts.severityLevel, meta: opts.meta };
-      // The Kubernetes backend audits its proxy calls with the same auditor: keep ours.
-      if (UPGRADE_EVENTS.includes(opts.eventId)) audit.push(record);
-      return {
-        success: async o => {
-          record.outcome = 'success';
-          record.successMeta = o?.meta;
-        },
-        fail: async o => {
-          record.outcome = 'fail';
-          record.error = o.error.message;
-        },
-      };
-    },
-  });
-  const backend = await startTestBackend({
-    features: [
-      istioMeshPlugin,
-      kubernetesBackendPlugin,
-      catalogServiceMock.factory({ entities }),
-      mockServices.rootConfig.factory({ data: config(options.sandbox, options.caFile) }),
-      mockServices.database.factory({ knex: options.knex }),
-      auditor.factory,
-      ...permissionFeatures(options.permissions),
-    ],
+  const { audit, factory: auditor } = recordingAuditor(eventId => UPGRADE_EVENTS.includes(eventId), options.audit);
+  const backend = await startMeshBackend({
+    entities,
+    config: config(options.sandbox, options.caFile),
+    features: [mockServices.database.factory({ knex: options.knex }), auditor, ...permissionFeatures(options.permissions)],
   });
   const server = backend.server;
   const api = {
