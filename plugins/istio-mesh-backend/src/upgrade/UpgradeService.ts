@@ -449,6 +449,23 @@ export class UpgradeService {
    * error (cluster or ARM unreachable) is noted and the next pass tries again.
    */
   private async pass(run: RunRecord, step: StepRecord, credentials: BackstageCredentials, inRequest: boolean): Promise<boolean> {
+    // A pass can outlast the lease (slow ARM calls, a cluster call's attempts of up to
+    // attemptTimeoutSeconds each): keep renewing it, or another replica's resume task
+    // would drive the same step at the same time.
+    const renew = setInterval(() => {
+      const now = new Date();
+      this.store
+        .claimStep(step.id, this.replicaId, now, new Date(now.getTime() + this.settings.leaseMs))
+        .catch(error => this.options.logger.warn(`Could not renew the lease on upgrade step ${step.id}: ${(error as Error).message}`));
+    }, this.settings.leaseMs / 3);
+    try {
+      return await this.passUnderLease(run, step, credentials, inRequest);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async passUnderLease(run: RunRecord, step: StepRecord, credentials: BackstageCredentials, inRequest: boolean): Promise<boolean> {
     const details: StepDetails = { ...step.details };
     const provider = this.providerOfRun(run);
     const tally: RetryTally = { total: details.retries?.total ?? 0, causes: { ...details.retries?.causes } };
