@@ -27,7 +27,7 @@ import { ClusterGateway } from '../service/ClusterGateway';
 import { observationOf } from './observe';
 import { DEFAULT_RETRY_POLICY, RetryPolicy, RetryTally, StepRetrier, describeRetries } from './retry';
 import { StepWorker, TickResult, withBlockers } from './steps';
-import { HealthGate, gateMeasuring, namespaceGate, unacknowledgedGates } from './healthGate';
+import { HealthGate, endPendingGate, gateMeasuring, namespaceGate, unacknowledgedGates } from './healthGate';
 import type { SharedMeshConfigCopier } from '../meshconfig/MeshConfigService';
 import { RunRecord, StepDetails, StepRecord, UpgradeStore } from './UpgradeStore';
 
@@ -323,7 +323,8 @@ export class UpgradeService {
       const running = steps.filter(s => s.outcome === 'running' && s.action === 'migrate');
       const now = new Date();
       for (const s of running) {
-        await this.store.finishStep(s.id, 'cancelled', `Superseded by the rollback requested by ${actor}.`, now);
+        const details = endPendingGate({ ...s.details }, `The rollback requested by ${actor} cancelled the migration before its health gate's window ended.`, now);
+        await this.store.finishStep(s.id, 'cancelled', `Superseded by the rollback requested by ${actor}.`, now, details);
         this.drivers.get(s.id)?.abort.abort();
       }
       return this.record(run, { action: 'rollback', actor, targetRevision: run.from }, credentials, this.settings.controlPlaneTimeoutMs + this.settings.rolloutTimeoutMs);
@@ -477,6 +478,7 @@ export class UpgradeService {
     let result: TickResult;
     try {
       if (run.status !== 'active' && step.action !== 'adopt') {
+        endPendingGate(details, `The upgrade was ${run.status} before the health gate's window after the restart ended.`);
         result = { done: true, outcome: 'succeeded', message: `The upgrade ended (${run.status}) meanwhile.` };
       } else if (step.action === 'adopt') {
         result = { done: true, outcome: 'succeeded', message: `Adopted the canary ${run.from} → ${run.to} that is already running.` };

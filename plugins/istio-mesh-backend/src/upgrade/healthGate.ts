@@ -165,6 +165,18 @@ export function unacknowledgedGates(
   return out;
 }
 
+/**
+ * Ends a gate still measuring when its step ends without it (the upgrade was completed
+ * meanwhile, or a rollback cancelled the step): no data, with the reason, so that the
+ * record never says it is measuring a finished upgrade. Changes `details` in place.
+ */
+export function endPendingGate(details: StepDetails, why: string, now: Date = new Date()): StepDetails {
+  if (details.healthGate?.verdict === 'pending') {
+    details.healthGate = { ...details.healthGate, verdict: 'no-data', reasons: [why], evaluatedAt: iso(now.getTime()) };
+  }
+  return details;
+}
+
 /** A migrate step that has moved its namespace and only measures its health now. */
 export function gateMeasuring(step: { action: string; outcome: string; details: StepDetails }): boolean {
   return step.action === 'migrate' && step.outcome === 'running' && step.details.healthGate?.verdict === 'pending';
