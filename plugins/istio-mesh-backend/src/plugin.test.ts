@@ -1,5 +1,4 @@
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { Entity } from '@backstage/catalog-model';
 import { SandboxServer } from '@mesh-portal/mesh-sandbox';
 import {
   ClusterDetail,
@@ -8,18 +7,8 @@ import {
   OverviewResponse,
 } from '@mesh-portal/plugin-istio-mesh-common';
 import request from 'supertest';
-import Ajv from 'ajv';
-import { readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { aksConfigFor, kubernetesConfigFor, permissionResult, startMeshBackend, startSandboxWithArm } from './__testUtils__/sandboxBackend';
-
-const component = (name: string, annotations: Record<string, string>): Entity => ({
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: { name, namespace: 'default', annotations },
-  spec: { type: 'service', owner: 'team-payments', lifecycle: 'production' },
-});
+import { aksConfigFor, component, kubernetesConfigFor, permissionResult, startMeshBackend, startSandboxWithArm } from './__testUtils__/sandboxBackend';
+import { openApiAjv } from './__testUtils__/openapi';
 
 const entities = [
   component('payments-api', { 'backstage.io/kubernetes-id': 'payments-api' }),
@@ -104,9 +93,7 @@ describe('istio-mesh backend against the sandbox, through the Kubernetes backend
   });
 
   it('answers in the shape the OpenAPI spec promises', async () => {
-    const spec = parseYaml(readFileSync(resolvePath(__dirname, 'schema/openapi.yaml'), 'utf8'));
-    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-    ajv.addSchema(spec, 'openapi');
+    const ajv = openApiAjv();
     const validate = ajv.getSchema('openapi#/components/schemas/EntityMeshStatus')!;
     const server = await startBackend();
     for (const name of ['payments-api', 'legacy-billing', 'ops-toolbox', 'no-kubernetes']) {

@@ -129,6 +129,16 @@ export function recordingAuditor(keep: (eventId: string) => boolean, audit: Audi
   return { audit, factory: auditor.factory };
 }
 
+/** A catalog Component in the default namespace; its annotations say where it runs. */
+export function component(name: string, annotations: Record<string, string>, owner = 'team-payments'): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name, namespace: 'default', annotations },
+    spec: { type: 'service', owner, lifecycle: 'production' },
+  };
+}
+
 /** The istio-mesh and Kubernetes backend plugins over a mocked catalog, with `config` as the root config. */
 export function startMeshBackend(options: {
   config: NonNullable<Parameters<typeof mockServices.rootConfig.factory>[0]>['data'];

@@ -2,9 +2,6 @@ import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { demoToken, RESOURCE_TYPES, SandboxServer } from '@mesh-portal/mesh-sandbox';
 import { MeshConfigUpdateResponse, MeshConfigValidation, MeshConfigView } from '@mesh-portal/plugin-istio-mesh-common';
-import Ajv from 'ajv';
-import { readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
 import request from 'supertest';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -15,6 +12,7 @@ import {
   startMeshBackend,
   startSandboxWithArm,
 } from '../__testUtils__/sandboxBackend';
+import { openApiAjv } from '../__testUtils__/openapi';
 
 jest.setTimeout(60_000);
 
@@ -23,9 +21,7 @@ const alice = mockCredentials.user.header(ALICE);
 const NS = 'aks-istio-system';
 const SHARED_129 = 'istio-shared-configmap-asm-1-29';
 
-const spec = parseYaml(readFileSync(resolvePath(__dirname, '../schema/openapi.yaml'), 'utf8'));
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-ajv.addSchema(spec, 'openapi');
+const ajv = openApiAjv();
 function expectSchema(body: unknown, schema: string) {
   const validate = ajv.getSchema(`openapi#/components/schemas/${schema}`)!;
   expect({ schema, valid: validate(body), errors: validate.errors ?? null }).toEqual({ schema, valid: true, errors: null });

@@ -1,12 +1,8 @@
-import { Entity } from '@backstage/catalog-model';
 import { SandboxServer, createDemoFleet, demoToken, startSandboxServer } from '@mesh-portal/mesh-sandbox';
 import { EntityMetrics, EntityTopology, OverviewResponse } from '@mesh-portal/plugin-istio-mesh-common';
-import Ajv from 'ajv';
-import { readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
 import request from 'supertest';
-import { parse as parseYaml } from 'yaml';
-import { kubernetesConfigFor, startMeshBackend } from '../__testUtils__/sandboxBackend';
+import { component, kubernetesConfigFor, startMeshBackend } from '../__testUtils__/sandboxBackend';
+import { openApiAjv } from '../__testUtils__/openapi';
 import { EXPECTED, knownData } from './testing/knownData';
 import { RunningPrometheus, describeWithPrometheus, freePort, startPrometheus } from './testing/prometheus';
 
@@ -16,13 +12,6 @@ import { RunningPrometheus, describeWithPrometheus, freePort, startPrometheus } 
  * Prometheus with known data for aks-prod's payments-api.
  */
 
-const component = (name: string, annotations: Record<string, string>): Entity => ({
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: { name, namespace: 'default', annotations },
-  spec: { type: 'service', owner: 'team-payments', lifecycle: 'production' },
-});
-
 const entities = [
   component('payments-api', { 'backstage.io/kubernetes-id': 'payments-api' }),
   component('payments-worker', { 'backstage.io/kubernetes-id': 'payments-worker' }),
@@ -30,9 +19,7 @@ const entities = [
 
 jest.setTimeout(60_000);
 
-const spec = parseYaml(readFileSync(resolvePath(__dirname, '../schema/openapi.yaml'), 'utf8'));
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-ajv.addSchema(spec, 'openapi');
+const ajv = openApiAjv();
 function expectSchema(schema: string, body: unknown) {
   const validate = ajv.getSchema(`openapi#/components/schemas/${schema}`)!;
   expect({ schema, valid: validate(body), errors: validate.errors ?? null }).toEqual({ schema, valid: true, errors: null });

@@ -1,13 +1,10 @@
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { createDemoFleet, demoToken, SandboxServer, startSandboxServer } from '@mesh-portal/mesh-sandbox';
 import { ClusterDetail, ClustersResponse, ClusterTrustResponse } from '@mesh-portal/plugin-istio-mesh-common';
-import Ajv from 'ajv';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
 import request from 'supertest';
-import { parse as parseYaml } from 'yaml';
 import { kubernetesConfigFor, permissionResult, startMeshBackend } from '../__testUtils__/sandboxBackend';
+import { openApiAjv } from '../__testUtils__/openapi';
 
 /**
  * Certificates and gateways end to end: the sandbox's generated CAs and gateway objects,
@@ -25,9 +22,7 @@ function pemCertificates(bundle: string): X509Certificate[] {
 
 describe('certificates and gateways against the sandbox, through the Kubernetes backend', () => {
   let sandbox: SandboxServer;
-  const spec = parseYaml(readFileSync(resolvePath(__dirname, '../schema/openapi.yaml'), 'utf8'));
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-  ajv.addSchema(spec, 'openapi');
+  const ajv = openApiAjv();
   const valid = (schema: string, body: unknown) => {
     const check = ajv.getSchema(`openapi#/components/schemas/${schema}`)!;
     return { valid: check(body), errors: check.errors ?? null };

@@ -1,14 +1,10 @@
 /* eslint-disable no-console */
 import { mockCredentials, mockServices, TestDatabases } from '@backstage/backend-test-utils';
-import { Entity } from '@backstage/catalog-model';
 import { SandboxServer } from '@mesh-portal/mesh-sandbox';
 import { UpgradeActionResponse, UpgradeRun } from '@mesh-portal/plugin-istio-mesh-common';
-import Ajv from 'ajv';
-import { readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
 import request from 'supertest';
-import { parse as parseYaml } from 'yaml';
-import { aksConfigFor, kubernetesConfigFor, recordingAuditor, startMeshBackend, startSandboxWithArm } from '../__testUtils__/sandboxBackend';
+import { aksConfigFor, component, kubernetesConfigFor, recordingAuditor, startMeshBackend, startSandboxWithArm } from '../__testUtils__/sandboxBackend';
+import { openApiAjv } from '../__testUtils__/openapi';
 import { describeWithPrometheus, promQuery, RunningPrometheus, startPrometheus } from '../metrics/testing/prometheus';
 
 /**
@@ -25,13 +21,6 @@ const WINDOW = 10;
 const databases = TestDatabases.create({ ids: ['SQLITE_3'], disableDocker: true });
 const ALICE = 'user:default/alice';
 const alice = mockCredentials.user.header(ALICE);
-
-const component = (name: string, annotations: Record<string, string>): Entity => ({
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: { name, namespace: 'default', annotations },
-  spec: { type: 'service', owner: 'team-payments', lifecycle: 'production' },
-});
 
 async function waitFor<T>(what: string, probe: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
   const giveUp = Date.now() + timeoutMs;
@@ -87,9 +76,7 @@ describeWithPrometheus('the upgrade health gate against a real Prometheus scrapi
     const get = (path: string) => request(server).get(`/api/istio-mesh/v1${path}`).set('Authorization', alice);
     const post = (path: string, body?: object) => request(server).post(`/api/istio-mesh/v1${path}`).set('Authorization', alice).send(body ?? {});
     const upgrade = async () => (await get('/clusters/aks-dev/upgrade')).body as UpgradeRun;
-    const spec = parseYaml(readFileSync(resolvePath(__dirname, '../schema/openapi.yaml'), 'utf8'));
-    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-    ajv.addSchema(spec, 'openapi');
+    const ajv = openApiAjv();
     const validateRun = ajv.getSchema('openapi#/components/schemas/UpgradeRun')!;
 
     // The window before the first restart must hold data.

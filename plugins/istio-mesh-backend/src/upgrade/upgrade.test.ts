@@ -7,7 +7,6 @@ import {
   mockServices,
   TestDatabases,
 } from '@backstage/backend-test-utils';
-import { Entity } from '@backstage/catalog-model';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   ManualClock,
@@ -15,38 +14,29 @@ import {
   SandboxServer,
 } from '@mesh-portal/mesh-sandbox';
 import { UpgradeActionResponse, UpgradeRun } from '@mesh-portal/plugin-istio-mesh-common';
-import Ajv from 'ajv';
-import { readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
 import request from 'supertest';
-import { parse as parseYaml } from 'yaml';
 import {
   aksConfigFor,
   AuditRecord,
+  component,
   kubernetesConfigFor,
   permissionResult,
   recordingAuditor,
   startMeshBackend,
   startSandboxWithArm,
 } from '../__testUtils__/sandboxBackend';
+import { openApiAjv } from '../__testUtils__/openapi';
 
 jest.setTimeout(60_000);
 
 /** SQLite always; PostgreSQL 15 (Debian's) when BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING is set. */
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'], disableDocker: true });
 
-const component = (name: string, owner: string, annotations: Record<string, string>): Entity => ({
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: { name, namespace: 'default', annotations },
-  spec: { type: 'service', owner, lifecycle: 'production' },
-});
-
 const entities = [
-  component('payments-api', 'team-payments', { 'backstage.io/kubernetes-id': 'payments-api' }),
-  component('payments-worker', 'team-payments', { 'backstage.io/kubernetes-id': 'payments-worker' }),
-  component('checkout', 'team-storefront', { 'backstage.io/kubernetes-id': 'checkout' }),
-  component('cart', 'team-storefront', { 'backstage.io/kubernetes-id': 'cart' }),
+  component('payments-api', { 'backstage.io/kubernetes-id': 'payments-api' }, 'team-payments'),
+  component('payments-worker', { 'backstage.io/kubernetes-id': 'payments-worker' }, 'team-payments'),
+  component('checkout', { 'backstage.io/kubernetes-id': 'checkout' }, 'team-storefront'),
+  component('cart', { 'backstage.io/kubernetes-id': 'cart' }, 'team-storefront'),
 ];
 
 const ALICE = 'user:default/alice';
@@ -261,9 +251,7 @@ describe.each(databases.eachSupportedId())('canary upgrades through the API, on 
       expect(api.audit[3].error).toContain('storefront is labelled for asm-1-29');
 
       // The answers match the OpenAPI spec.
-      const spec = parseYaml(readFileSync(resolvePath(__dirname, '../schema/openapi.yaml'), 'utf8'));
-      const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-      ajv.addSchema(spec, 'openapi');
+      const ajv = openApiAjv();
       const validateRun = ajv.getSchema('openapi#/components/schemas/UpgradeRun')!;
       expect({ valid: validateRun(run), errors: validateRun.errors ?? null }).toEqual({ valid: true, errors: null });
       const validateAction = ajv.getSchema('openapi#/components/schemas/UpgradeActionResponse')!;
@@ -464,9 +452,7 @@ describe('canary upgrades through the API (SQLite)', () => {
     ]);
     const { step, run } = await migrateAndWait(api, 'aks-dev', 'payments', 'asm-1-30');
     // The step's retries are part of the API: the answer still matches the OpenAPI spec.
-    const spec = parseYaml(readFileSync(resolvePath(__dirname, '../schema/openapi.yaml'), 'utf8'));
-    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-    ajv.addSchema(spec, 'openapi');
+    const ajv = openApiAjv();
     const validateRun = ajv.getSchema('openapi#/components/schemas/UpgradeRun')!;
     expect({ valid: validateRun(run), errors: validateRun.errors ?? null }).toEqual({ valid: true, errors: null });
     const fired = sandbox.faults.list().filter(f => rules.some(r => r.id === f.id)).map(f => [f.kind, f.fired]);
