@@ -1,6 +1,23 @@
 #!/usr/bin/env bash
 # Prometheus scraping the mesh sandbox's simulated Istio proxies (docs/metrics.md), for the
-# browser tests. Source after scripts/processes.sh; stopped by stop_background (its PID).
+# browser tests and the demo. Source after scripts/processes.sh; stopped by stop_background (its PID).
+
+# Every 5 s, whatever the sandbox lists through HTTP service discovery (refreshed every
+# 10 s), so pods that appear later (rollouts, scaling) are scraped too.
+write_sandbox_scrape_config() { # file sandbox-port
+  cat >"$1" <<YAML
+# Written by scripts/prometheus.sh: the mesh sandbox's simulated Istio proxies.
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+scrape_configs:
+  - job_name: mesh-sandbox
+    http_sd_configs:
+      - url: http://127.0.0.1:$2/_sandbox/prometheus/targets
+        refresh_interval: 10s
+YAML
+}
+
 start_sandbox_prometheus() { # port data-dir sandbox-port logfile
   local port="$1" dir="$2" sandbox_port="$3" logfile="$4"
   local bin="${PROMETHEUS_BIN:-/usr/bin/prometheus}"
@@ -15,16 +32,7 @@ start_sandbox_prometheus() { # port data-dir sandbox-port logfile
   # A fresh TSDB every run: the charts must show this run's sandbox, not an old one's.
   rm -rf "$dir"
   mkdir -p "$dir"
-  cat >"$dir/prometheus.yml" <<YAML
-global:
-  scrape_interval: 5s
-  evaluation_interval: 5s
-scrape_configs:
-  - job_name: mesh-sandbox
-    http_sd_configs:
-      - url: http://127.0.0.1:$sandbox_port/_sandbox/prometheus/targets
-        refresh_interval: 10s
-YAML
+  write_sandbox_scrape_config "$dir/prometheus.yml" "$sandbox_port"
   start_background prometheus "$logfile" "$bin" \
     --config.file="$dir/prometheus.yml" \
     --storage.tsdb.path="$dir/data" \

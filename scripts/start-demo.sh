@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/processes.sh
+source scripts/prometheus.sh
 trap stop_background EXIT INT TERM
 
 export MESH_SANDBOX_PORT="${MESH_SANDBOX_PORT:-7080}"
@@ -21,8 +22,8 @@ mkdir -p .cache
 start_background mesh-sandbox .cache/mesh-sandbox.log yarn workspace @mesh-portal/mesh-sandbox start
 wait_for_url "http://127.0.0.1:$MESH_SANDBOX_PORT/healthz" 60 mesh-sandbox
 
-# Prometheus (optional): finds every proxy through the sandbox's HTTP service discovery,
-# so pods that appear later (rollouts, scaling) are scraped too. TSDB under .cache/.
+# Prometheus (optional). Unlike the browser tests' (scripts/prometheus.sh), its TSDB under
+# .cache/ is kept across demo runs.
 PROMETHEUS_BIN="${PROMETHEUS_BIN:-/usr/bin/prometheus}"
 PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 if [[ ! -x "$PROMETHEUS_BIN" ]]; then
@@ -31,17 +32,7 @@ elif port_in_use "$PROMETHEUS_PORT"; then
   echo "Port $PROMETHEUS_PORT is in use (another Prometheus?): not starting the demo's Prometheus." >&2
 else
   mkdir -p .cache/prometheus
-  cat >.cache/prometheus/prometheus.yml <<YAML
-# Written by scripts/start-demo.sh: the mesh sandbox's simulated Istio proxies.
-global:
-  scrape_interval: 5s
-  evaluation_interval: 5s
-scrape_configs:
-  - job_name: mesh-sandbox
-    http_sd_configs:
-      - url: http://127.0.0.1:$MESH_SANDBOX_PORT/_sandbox/prometheus/targets
-        refresh_interval: 10s
-YAML
+  write_sandbox_scrape_config .cache/prometheus/prometheus.yml "$MESH_SANDBOX_PORT"
   start_background prometheus .cache/prometheus.log "$PROMETHEUS_BIN" \
     --config.file=.cache/prometheus/prometheus.yml \
     --storage.tsdb.path=.cache/prometheus/data \
