@@ -76,8 +76,8 @@ test('a canary upgrade of aks-dev: start (with the plan), migrate payments and s
   const complete = panel.getByRole('button', { name: 'Complete (remove asm-1-29)' });
   await expect(complete).toBeEnabled();
   await complete.click();
-  // With metrics configured (as in ./run test), the migrations' health gates may still be
-  // measuring: completing then asks for an acknowledgement first (docs/metrics.md).
+  // With metrics configured (as in ./run test), a migration's health gate may have judged
+  // its namespace regressed: completing then asks for an acknowledgement first (docs/metrics.md).
   const completed = panel.getByText('Last upgrade: asm-1-29 → asm-1-30 (completed).');
   const acknowledge = page.getByRole('dialog').filter({ hasText: 'Complete the upgrade despite regressions?' });
   await expect(completed.or(acknowledge)).toBeVisible({ timeout: UPGRADE_TIMEOUT });
