@@ -33,6 +33,7 @@ import {
   workloadMatchers,
 } from '@mesh-portal/plugin-istio-mesh-common';
 import { MetricSample, MetricSeries, MetricsProvider } from '@mesh-portal/plugin-istio-mesh-node';
+import { requireNonNegative, requirePositive } from '../configChecks';
 
 export interface MetricsSettings {
   /** The rate window of "current" signals (overview, entity, health badges). */
@@ -84,6 +85,8 @@ export function readMetricsSettings(config: Config): MetricsSettings {
   if (!Number.isInteger(settings.maxPointsPerSeries) || settings.maxPointsPerSeries < 2 || settings.maxPointsPerSeries > 11000) {
     throw new Error('istioMesh.metrics.maxPointsPerSeries must be a whole number from 2 to 11000 (Prometheus refuses more)');
   }
+  requirePositive('istioMesh.metrics.overviewTimeoutSeconds', settings.overviewTimeoutSeconds);
+  requireNonNegative('istioMesh.metrics.overviewCacheSeconds', settings.overviewCacheSeconds);
   return settings;
 }
 

@@ -4,6 +4,7 @@ import { Config } from '@backstage/config';
 import { ServiceUnavailableError } from '@backstage/errors';
 import { LabelMatcher, eq, isValidLabelName } from '@mesh-portal/plugin-istio-mesh-common';
 import { MetricSample, MetricSeries, MetricsProvider } from '@mesh-portal/plugin-istio-mesh-node';
+import { requirePositive } from '../configChecks';
 
 /** Scope of Azure Monitor managed Prometheus' query endpoint. */
 export const AZURE_MONITOR_PROMETHEUS_SCOPE = 'https://prometheus.monitor.azure.com/.default';
@@ -33,7 +34,7 @@ export class PrometheusMetricsProvider implements MetricsProvider {
     const metrics = config.getOptionalConfig('istioMesh.metrics');
     const clusters = metrics?.getOptionalConfigArray('clusters');
     if (!metrics || !clusters?.length) return undefined;
-    const defaultTimeoutMs = (metrics.getOptionalNumber('queryTimeoutSeconds') ?? 10) * 1000;
+    const defaultTimeoutMs = requirePositive('istioMesh.metrics.queryTimeoutSeconds', metrics.getOptionalNumber('queryTimeoutSeconds') ?? 10) * 1000;
     let azureCredential = options?.credential;
     const targets = new Map<string, PrometheusTarget>();
     for (const c of clusters) {
@@ -62,7 +63,7 @@ export class PrometheusMetricsProvider implements MetricsProvider {
         azure: azureMonitor
           ? { credential: azureCredential!, scope: p.getOptionalString('azureScope') ?? AZURE_MONITOR_PROMETHEUS_SCOPE }
           : undefined,
-        timeoutMs: (p.getOptionalNumber('timeoutSeconds') ?? defaultTimeoutMs / 1000) * 1000,
+        timeoutMs: requirePositive(`istioMesh.metrics.clusters[${name}].prometheus.timeoutSeconds`, p.getOptionalNumber('timeoutSeconds') ?? defaultTimeoutMs / 1000) * 1000,
       });
     }
     return new PrometheusMetricsProvider(targets);

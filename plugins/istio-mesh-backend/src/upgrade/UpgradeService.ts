@@ -30,6 +30,7 @@ import { StepWorker, TickResult, withBlockers } from './steps';
 import { HealthGate, endPendingGate, gateMeasuring, namespaceGate, unacknowledgedGates } from './healthGate';
 import type { SharedMeshConfigCopier } from '../meshconfig/MeshConfigService';
 import { RunRecord, StepDetails, StepRecord, UpgradeStore } from './UpgradeStore';
+import { requireNonNegative, requirePositive } from '../configChecks';
 
 /** Timings of upgrade steps (config `istioMesh.upgrades`). */
 export interface UpgradeSettings {
@@ -65,7 +66,7 @@ export function readUpgradeSettings(config: Config): UpgradeSettings {
     const value = c?.getOptionalNumber(key);
     return value === undefined ? fallback : value * 1000;
   };
-  return {
+  const settings: UpgradeSettings = {
     pollIntervalMs: c?.getOptionalNumber('pollIntervalMs') ?? DEFAULT_UPGRADE_SETTINGS.pollIntervalMs,
     leaseMs: seconds('leaseSeconds', DEFAULT_UPGRADE_SETTINGS.leaseMs),
     lockWaitMs: c?.getOptionalNumber('lockWaitMs') ?? DEFAULT_UPGRADE_SETTINGS.lockWaitMs,
@@ -74,6 +75,18 @@ export function readUpgradeSettings(config: Config): UpgradeSettings {
     controlPlaneTimeoutMs: seconds('controlPlaneTimeoutSeconds', DEFAULT_UPGRADE_SETTINGS.controlPlaneTimeoutMs),
     retry: readRetryPolicy(c?.getOptionalConfig('retries')),
   };
+  const key = (name: string) => `istioMesh.upgrades.${name}`;
+  requirePositive(key('pollIntervalMs'), settings.pollIntervalMs);
+  requirePositive(key('leaseSeconds'), settings.leaseMs);
+  requireNonNegative(key('lockWaitMs'), settings.lockWaitMs);
+  requirePositive(key('lockLeaseSeconds'), settings.lockLeaseMs);
+  requirePositive(key('rolloutTimeoutSeconds'), settings.rolloutTimeoutMs);
+  requirePositive(key('controlPlaneTimeoutSeconds'), settings.controlPlaneTimeoutMs);
+  requireNonNegative(key('retries.baseDelayMs'), settings.retry.baseDelayMs);
+  requireNonNegative(key('retries.maxDelayMs'), settings.retry.maxDelayMs);
+  requireNonNegative(key('retries.maxRetryAfterSeconds'), settings.retry.maxRetryAfterMs);
+  requirePositive(key('retries.attemptTimeoutSeconds'), settings.retry.attemptTimeoutMs);
+  return settings;
 }
 
 /** A pass that waits on retries must not outlive its lease, or another replica would take the step over meanwhile. */

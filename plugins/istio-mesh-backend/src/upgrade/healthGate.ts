@@ -10,6 +10,7 @@ import {
 } from '@mesh-portal/plugin-istio-mesh-common';
 import { MetricsService } from '../metrics/MetricsService';
 import type { StepDetails } from './UpgradeStore';
+import { requireNonNegative } from '../configChecks';
 
 export interface HealthGateSettings {
   enabled: boolean;
@@ -43,6 +44,10 @@ export function readHealthGateSettings(config: Config): HealthGateSettings {
   };
   if (!Number.isInteger(settings.windowSeconds) || settings.windowSeconds <= 0) {
     throw new Error('istioMesh.upgrades.healthGate.windowSeconds must be a positive whole number');
+  }
+  requireNonNegative('istioMesh.upgrades.healthGate.graceSeconds', settings.graceSeconds);
+  for (const [name, value] of Object.entries(settings.thresholds)) {
+    requireNonNegative(`istioMesh.upgrades.healthGate.thresholds.${name}`, value);
   }
   return settings;
 }
