@@ -118,6 +118,14 @@ describe('PrometheusMetricsProvider', () => {
       name: 'Error',
       message: `The Prometheus of aks-dev at ${url} rejected a query (bad_data): parse error at char 3`,
     });
+    handler = (_req, _body, res) => {
+      res.writeHead(422, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ status: 'error', errorType: 'execution', error: 'query processing would load too many samples into memory' }));
+    };
+    await expect(provider({}).query('aks-dev', 'up', { time: 1 })).rejects.toMatchObject({
+      name: 'ServiceUnavailableError',
+      message: `The Prometheus of aks-dev at ${url} could not run a query: query processing would load too many samples into memory`,
+    });
     const failing = { getToken: async () => { throw new Error('no managed identity'); } };
     await expect(provider({ azureMonitor: true }, { credential: failing }).query('aks-dev', 'up', { time: 1 })).rejects.toMatchObject({
       name: 'ServiceUnavailableError',

@@ -161,9 +161,14 @@ export class PrometheusMetricsProvider implements MetricsProvider {
     } catch {
       throw new ServiceUnavailableError(`The ${where} answered HTTP ${res.status} without a Prometheus API body`);
     }
-    if (res.status === 400 || res.status === 422) {
+    if (res.status === 400 || (res.status === 422 && json?.errorType !== 'execution')) {
       // The query itself is wrong: a bug on our side, not an outage.
       throw new Error(`The ${where} rejected a query (${json?.errorType}): ${json?.error}`);
+    }
+    if (res.status === 422) {
+      // A query that was fine but hit one of Prometheus' limits (e.g. too many samples):
+      // the upstream cannot answer now, like a timeout.
+      throw new ServiceUnavailableError(`The ${where} could not run a query: ${json?.error}`);
     }
     if (!res.ok || json?.status !== 'success') {
       throw new ServiceUnavailableError(
