@@ -34,6 +34,7 @@ import {
 } from '@mesh-portal/plugin-istio-mesh-common';
 import { MetricSample, MetricSeries, MetricsProvider } from '@mesh-portal/plugin-istio-mesh-node';
 import { requireNonNegative, requirePositive } from '../configChecks';
+import { mapWithConcurrency } from '../service/concurrency';
 
 export interface MetricsSettings {
   /** The rate window of "current" signals (overview, entity, health badges). */
@@ -89,6 +90,9 @@ export function readMetricsSettings(config: Config): MetricsSettings {
   requireNonNegative('istioMesh.metrics.overviewCacheSeconds', settings.overviewCacheSeconds);
   return settings;
 }
+
+/** Workloads whose per-revision signals are queried at the same time (each group is 10 queries). */
+const WORKLOADS_QUERIED_AT_ONCE = 2;
 
 const SIGNALS = ['requestsPerSecond', 'errorRatio', 'p50Ms', 'p90Ms', 'p99Ms'] as const;
 
@@ -164,8 +168,11 @@ export class MetricsService {
         return { current, series };
       };
       const all = await signalsOf([...clusterMatchers, ...workloadMatchers('destination', workloads)]);
-      return Promise.all(
-        workloads.map(async (w): Promise<WorkloadMetrics> => {
+      // A workload mid-migration costs 10 more queries per revision group: bound the burst on Prometheus.
+      return mapWithConcurrency(
+        workloads,
+        WORKLOADS_QUERIED_AT_ONCE,
+        async (w): Promise<WorkloadMetrics> => {
           const key = keyOf(w.namespace, w.workload);
           const current = all.current.get(key) ?? NO_SIGNALS;
           const { health, reasons } = classifyHealth(current, this.settings.thresholds);
@@ -199,7 +206,7 @@ export class MetricsService {
             );
           }
           return metrics;
-        }),
+        },
       );
     });
     return {
