@@ -17,8 +17,6 @@ import { authorizeRead as authorizeReadFor } from './http/authorize';
 import { clusterParams, entityParams, parseInput } from './http/input';
 import { TrustService } from './trust/TrustService';
 
-
-
 export interface RouterOptions {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;

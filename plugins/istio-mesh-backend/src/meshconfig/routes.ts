@@ -27,7 +27,6 @@ const revisionQuery = z.object({ revision }).strict();
 const validateBody = z.object({ revision, yaml }).strict();
 const updateBody = z.object({ revision, yaml, resourceVersion: resourceVersion.optional() }).strict();
 
-
 export interface MeshConfigRouterOptions {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;

@@ -21,7 +21,6 @@ export interface MetricsRouterOptions {
   metrics: MetricsService;
 }
 
-
 const windowQuery = z
   .object({
     window: z
@@ -31,7 +30,6 @@ const windowQuery = z
       .default('1h'),
   })
   .strict();
-
 
 /** `GET /v1/entities/:kind/:namespace/:name/metrics` and `/topology` (read permission). */
 export function createMetricsRouter(options: MetricsRouterOptions): express.Router {

@@ -24,7 +24,6 @@ const emptyBody = z.object({}).strict();
 /** complete may acknowledge health-gate regressions (healthGate.ts). */
 const completeBody = z.object({ acknowledgeRegressions: z.boolean().optional() }).strict();
 
-
 /** What the audit event names before the input is validated: short strings only. */
 function rawMeta(req: express.Request): Record<string, string> {
   const meta: Record<string, string> = {};
