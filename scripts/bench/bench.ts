@@ -45,6 +45,7 @@ import {
   Summary,
   table,
 } from './stats';
+import { benchBackendSection } from './backendConfig';
 import type { RequestCounts, SandboxInfo } from './types';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -214,22 +215,8 @@ function writeConfig(
     ttlSeconds: number;
   },
 ) {
-  const port = settings.backendPort;
   const config = {
-    backend: {
-      baseUrl: `http://localhost:${port}`,
-      listen: { port },
-      cors: { origin: `http://localhost:${port}` },
-      database: { client: 'better-sqlite3', connection: ':memory:' },
-      auth: {
-        externalAccess: [
-          {
-            type: 'static',
-            options: { token: options.token, subject: 'bench' },
-          },
-        ],
-      },
-    },
+    backend: benchBackendSection(settings.backendPort, options.token, 'bench'),
     catalog: { locations: [{ type: 'file', target: options.catalogFile }] },
     kubernetes: {
       serviceLocatorMethod: { type: 'multiTenant' },

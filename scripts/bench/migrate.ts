@@ -42,6 +42,7 @@ import {
   startSandboxServer,
   type SandboxServer,
 } from '@mesh-portal/mesh-sandbox';
+import { benchBackendSection } from './backendConfig';
 import { installCleanup, portInUse, sleep, startNode, stopAll, stopProc, tailLog, type Proc } from './processes';
 import { fmtMs, median, quantile, round } from './stats';
 
@@ -99,15 +100,8 @@ function buildFleet(namespaces: string[]) {
 }
 
 function writeConfig(file: string, sandbox: SandboxServer, caFile: string) {
-  const port = settings.backendPort;
   const config = {
-    backend: {
-      baseUrl: `http://localhost:${port}`,
-      listen: { port },
-      cors: { origin: `http://localhost:${port}` },
-      database: { client: 'better-sqlite3', connection: ':memory:' },
-      auth: { externalAccess: [{ type: 'static', options: { token: TOKEN, subject: 'bench-migrate' } }] },
-    },
+    backend: benchBackendSection(settings.backendPort, TOKEN, 'bench-migrate'),
     kubernetes: {
       serviceLocatorMethod: { type: 'multiTenant' },
       clusterLocatorMethods: [
