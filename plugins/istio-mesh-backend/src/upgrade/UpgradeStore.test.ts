@@ -1,5 +1,6 @@
 import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
-import { RunRecord, UpgradeStore } from './UpgradeStore';
+import { runRecord } from '../__testUtils__/upgradeFixtures';
+import { UpgradeStore } from './UpgradeStore';
 
 jest.setTimeout(60_000);
 
@@ -15,17 +16,7 @@ async function storeFor(id: TestDatabaseId) {
   return { knex, store: new UpgradeStore(knex) };
 }
 
-const run = (overrides: Partial<RunRecord> = {}): RunRecord => ({
-  id: `run-${Math.random().toString(36).slice(2)}`,
-  cluster: 'aks-dev',
-  provider: 'aks',
-  from: 'asm-1-29',
-  to: 'asm-1-30',
-  status: 'active',
-  startedBy: 'user:default/alice',
-  startedAt: new Date('2026-12-01T10:00:00.000Z'),
-  ...overrides,
-});
+const run = runRecord;
 
 const at = (iso: string) => new Date(iso);
 

@@ -1,9 +1,9 @@
 import { mockCredentials, mockServices, TestDatabases } from '@backstage/backend-test-utils';
-import type { ControlPlaneProvider } from '@mesh-portal/plugin-istio-mesh-node';
 import type { ClusterGateway } from '../service/ClusterGateway';
 import type { ClusterSnapshots } from '../service/ClusterSnapshots';
 import { UpgradeService } from './UpgradeService';
 import { StepDetails, StepRecord, UpgradeStore } from './UpgradeStore';
+import { neverFinishingAksProvider, runRecord } from '../__testUtils__/upgradeFixtures';
 
 jest.setTimeout(30_000);
 
@@ -26,12 +26,7 @@ const measuring = (): StepDetails => ({
   },
 });
 
-const provider = {
-  id: 'aks',
-  handles: () => true,
-  setRevisions: async () => ({ id: 'op-1' }),
-  getRevisionChangeStatus: async () => ({ state: 'running' }),
-} as unknown as ControlPlaneProvider;
+const provider = neverFinishingAksProvider();
 
 async function setup(runStatus: 'active' | 'completed') {
   const knex = await databases.init('SQLITE_3');
@@ -71,16 +66,7 @@ async function setup(runStatus: 'active' | 'completed') {
     logger: mockServices.logger.mock(),
     settings: { leaseMs: 1_000, pollIntervalMs: 20, lockWaitMs: 500 },
   });
-  await store.insertRun({
-    id: 'run-1',
-    cluster: 'aks-dev',
-    provider: 'aks',
-    from: 'asm-1-29',
-    to: 'asm-1-30',
-    status: runStatus,
-    startedBy: 'user:default/alice',
-    startedAt: new Date('2026-12-01T09:00:00.000Z'),
-  });
+  await store.insertRun(runRecord({ id: 'run-1', status: runStatus, startedAt: new Date('2026-12-01T09:00:00.000Z') }));
   const step = await store.insertStep({
     runId: 'run-1',
     action: 'migrate',

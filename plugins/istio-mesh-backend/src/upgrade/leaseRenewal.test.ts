@@ -1,10 +1,10 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
-import type { ControlPlaneProvider } from '@mesh-portal/plugin-istio-mesh-node';
 import type { ClusterGateway } from '../service/ClusterGateway';
 import type { ClusterSnapshots } from '../service/ClusterSnapshots';
 import type { SharedMeshConfigCopier } from '../meshconfig/MeshConfigService';
 import { UpgradeService } from './UpgradeService';
 import { UpgradeStore } from './UpgradeStore';
+import { neverFinishingAksProvider, runRecord } from '../__testUtils__/upgradeFixtures';
 
 jest.setTimeout(30_000);
 
@@ -44,12 +44,7 @@ describe('step lease during a long pass', () => {
         return 'none (istio-shared-configmap-asm-1-29 does not exist)';
       },
     };
-    const provider = {
-      id: 'aks',
-      handles: () => true,
-      setRevisions: async () => ({ id: 'op-1' }),
-      getRevisionChangeStatus: async () => ({ state: 'running' }),
-    } as unknown as ControlPlaneProvider;
+    const provider = neverFinishingAksProvider();
     const replica = () =>
       new UpgradeService({
         store,
@@ -65,16 +60,7 @@ describe('step lease during a long pass', () => {
     const a = replica();
     const b = replica();
 
-    await store.insertRun({
-      id: 'run-1',
-      cluster: 'aks-dev',
-      provider: 'aks',
-      from: 'asm-1-29',
-      to: 'asm-1-30',
-      status: 'active',
-      startedBy: 'user:default/alice',
-      startedAt: new Date(),
-    });
+    await store.insertRun(runRecord({ id: 'run-1', startedAt: new Date() }));
     const now = new Date();
     const step = await store.insertStep({
       runId: 'run-1',
