@@ -12,6 +12,12 @@ import { expect, Locator, Page, test } from '@playwright/test';
  */
 
 const UPGRADE_TIMEOUT = 60_000;
+/**
+ * A migrate step ends after its rollout plus the health gate's window after it (15 s in
+ * e2e/app-config.e2e.yaml) plus a query, and up to its grace (30 s) when Prometheus has no
+ * answer yet: the phase that follows a migration is awaited that long.
+ */
+const GATED_STEP_TIMEOUT = 2 * UPGRADE_TIMEOUT;
 
 test.describe.configure({ mode: 'serial' });
 
@@ -50,7 +56,7 @@ test.beforeEach(async ({ page }) => {
 });
 
 test('a canary upgrade of aks-dev: start (with the plan), migrate payments and storefront, complete', async ({ page }) => {
-  test.setTimeout(4 * UPGRADE_TIMEOUT);
+  test.setTimeout(6 * UPGRADE_TIMEOUT);
   await openCluster(page, 'aks-dev');
   const panel = upgradePanel(page);
 
@@ -69,9 +75,9 @@ test('a canary upgrade of aks-dev: start (with the plan), migrate payments and s
   await expect(panel.getByRole('button', { name: 'Complete (remove asm-1-29)' })).toBeDisabled();
 
   await migrate(panel, 'payments');
-  await expect(panel.getByText(/Migrating \(waiting\) · 1 of 2 namespaces migrated/)).toBeVisible({ timeout: UPGRADE_TIMEOUT });
+  await expect(panel.getByText(/Migrating \(waiting\) · 1 of 2 namespaces migrated/)).toBeVisible({ timeout: GATED_STEP_TIMEOUT });
   await migrate(panel, 'storefront');
-  await expect(panel.getByText(/ReadyToComplete \(waiting\) · 2 of 2 namespaces migrated/)).toBeVisible({ timeout: UPGRADE_TIMEOUT });
+  await expect(panel.getByText(/ReadyToComplete \(waiting\) · 2 of 2 namespaces migrated/)).toBeVisible({ timeout: GATED_STEP_TIMEOUT });
 
   const complete = panel.getByRole('button', { name: 'Complete (remove asm-1-29)' });
   await expect(complete).toBeEnabled();
