@@ -194,6 +194,8 @@ describe('pagination snapshots', () => {
     expect(rest).toEqual([
       'b',
       'c',
+      // istiod's trust bundle, written into every new namespace (controllers/caRootPublisher.ts)
+      'istio-ca-root-cert',
       ...Array.from({ length: 32 }, (_, i) => `z-${i}`).sort(),
     ]);
   });
