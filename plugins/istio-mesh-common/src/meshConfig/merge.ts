@@ -1,9 +1,15 @@
 /**
  * How istiod combines the add-on's `istio-<rev>` MeshConfig with the users'
- * `istio-shared-configmap-<rev>`: the add-on's default wins on conflict. Fields are
- * combined at the granularity the add-on classifies them: top-level MeshConfig fields,
- * and `defaultConfig` (ProxyConfig) field by field, as istiod merges ProxyConfig. A field
- * set on both sides takes the default's whole value; the shared value is ignored.
+ * `istio-shared-configmap-<rev>`: it applies the shared document, then the add-on's on top
+ * (Istio's `mesh.ApplyMeshConfig` twice), so the default wins on conflict. As there, every
+ * field is replaced whole except:
+ * - `defaultConfig` (ProxyConfig), field by field, and its `proxyMetadata` key by key;
+ * - `defaultProviders`, field by field;
+ * - `extensionProviders`, by `name`: the default's provider replaces the shared one of that
+ *   name in place, the others are kept and the default's new ones appended;
+ * - `trustDomainAliases`: the union of both, sorted.
+ * A field (or key, or named provider) set on both sides to different values takes the
+ * default's value; the shared one is reported as overridden (ignored).
  */
 import { classifyMeshConfigPath, formatPath, MeshConfigFieldClass, MeshConfigPolicy } from './policy';
 
@@ -14,7 +20,10 @@ export interface MeshConfigEffectiveField {
   path: string;
   /** The effective value. */
   value: unknown;
-  /** Where the effective value came from; `both` when both documents hold the same value. */
+  /**
+   * Where the effective value came from; `both` when both documents hold the same value,
+   * or both contribute to it (`trustDomainAliases`, the union).
+   */
   source: MeshConfigValueSource;
   /** The class under the revision's policy (absent when no policy applies, e.g. upstream Istio). */
   class?: MeshConfigFieldClass;
@@ -56,6 +65,27 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return Number.isNaN(a) && Number.isNaN(b);
 }
 
+type Side = { set: boolean; value?: unknown };
+
+const has = (o: Record<string, unknown>, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const sideOf = (o: Record<string, unknown>, k: string): Side => ({ set: has(o, k), value: o[k] });
+/** Absent, or a mapping: what a field-by-field merge needs on each side. */
+const mappingOrUnset = (x: Side) => !x.set || isPlainObject(x.value);
+
+type NamedItem = Record<string, unknown> & { name: string };
+/** A list merged by name needs a unique, non-empty name on every item (validation reports the rest). */
+const isNamedList = (x: Side): x is { set: true; value: NamedItem[] } =>
+  Array.isArray(x.value) &&
+  x.value.every(i => isPlainObject(i) && typeof i.name === 'string' && i.name !== '') &&
+  new Set(x.value.map(i => i.name)).size === x.value.length;
+const isStringList = (x: Side): x is { set: true; value: string[] } => Array.isArray(x.value) && x.value.every(i => typeof i === 'string');
+
+/** Top-level fields that istiod merges key by key, and ProxyConfig's one such field. */
+const MERGED_BY_KEY: Record<string, ReadonlySet<string>> = {
+  '': new Set(['defaultConfig', 'defaultProviders']),
+  defaultConfig: new Set(['proxyMetadata']),
+};
+
 /**
  * The effective MeshConfig: `shared` under `addonDefault`, with each field's source and
  * the shared fields the default overrides. With a `policy`, each field gets its class.
@@ -65,14 +95,12 @@ export function mergeMeshConfig(
   shared: Record<string, unknown>,
   policy?: MeshConfigPolicy,
 ): MergedMeshConfig {
-  const effective: Record<string, unknown> = {};
   const fields: MeshConfigEffectiveField[] = [];
   const overridden: MeshConfigOverride[] = [];
-  const has = (o: Record<string, unknown>, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+  const classOf = (segments: string[]) => (policy ? { class: classifyMeshConfigPath(policy, segments) } : {});
 
-  const field = (segments: string[], d: { set: boolean; value?: unknown }, s: { set: boolean; value?: unknown }) => {
-    const path = formatPath(segments);
-    const cls = policy ? { class: classifyMeshConfigPath(policy, segments) } : {};
+  const field = (segments: string[], d: Side, s: Side, path = formatPath(segments)) => {
+    const cls = classOf(segments);
     if (d.set && s.set) {
       const same = deepEqual(d.value, s.value);
       if (!same) overridden.push({ path, sharedValue: s.value, effectiveValue: d.value });
@@ -84,24 +112,48 @@ export function mergeMeshConfig(
     return value;
   };
 
-  const keys = [...new Set([...Object.keys(addonDefault), ...Object.keys(shared)])];
-  for (const key of keys) {
-    const d = { set: has(addonDefault, key), value: addonDefault[key] };
-    const s = { set: has(shared, key), value: shared[key] };
-    const dProxy = !d.set || isPlainObject(d.value);
-    const sProxy = !s.set || isPlainObject(s.value);
-    if (key === 'defaultConfig' && dProxy && sProxy) {
-      const dc = (d.value ?? {}) as Record<string, unknown>;
-      const sc = (s.value ?? {}) as Record<string, unknown>;
-      const merged: Record<string, unknown> = {};
-      for (const sub of [...new Set([...Object.keys(dc), ...Object.keys(sc)])]) {
-        merged[sub] = field(['defaultConfig', sub], { set: has(dc, sub), value: dc[sub] }, { set: has(sc, sub), value: sc[sub] });
+  // Istio keeps the earlier (shared) document's order and appends the default's new names.
+  const byName = (segments: string[], d: NamedItem[], s: NamedItem[]) => {
+    const defaults = new Map(d.map(p => [p.name, p]));
+    const shareds = new Map(s.map(p => [p.name, p]));
+    const names = [...shareds.keys(), ...[...defaults.keys()].filter(n => !shareds.has(n))];
+    return names.map(name =>
+      field(
+        segments,
+        { set: defaults.has(name), value: defaults.get(name) },
+        { set: shareds.has(name), value: shareds.get(name) },
+        `${formatPath(segments)}[name=${JSON.stringify(name)}]`,
+      ),
+    );
+  };
+
+  const union = (segments: string[], d: string[], s: string[]) => {
+    const value = [...new Set([...d, ...s])].sort();
+    fields.push({ path: formatPath(segments), value, source: 'both', ...classOf(segments), overridden: false });
+    return value;
+  };
+
+  const mapping = (prefix: string[], dm: Record<string, unknown>, sm: Record<string, unknown>) => {
+    const out: Record<string, unknown> = {};
+    const mergedByKey = MERGED_BY_KEY[prefix.join('.')] ?? new Set<string>();
+    for (const key of [...new Set([...Object.keys(dm), ...Object.keys(sm)])]) {
+      const segments = [...prefix, key];
+      const d = sideOf(dm, key);
+      const s = sideOf(sm, key);
+      if (mergedByKey.has(key) && mappingOrUnset(d) && mappingOrUnset(s)) {
+        out[key] = mapping(segments, (d.value ?? {}) as Record<string, unknown>, (s.value ?? {}) as Record<string, unknown>);
+      } else if (prefix.length === 0 && key === 'extensionProviders' && d.set && s.set && isNamedList(d) && isNamedList(s)) {
+        out[key] = byName(segments, d.value, s.value);
+      } else if (prefix.length === 0 && key === 'trustDomainAliases' && d.set && s.set && isStringList(d) && isStringList(s)) {
+        out[key] = union(segments, d.value, s.value);
+      } else {
+        out[key] = field(segments, d, s);
       }
-      effective[key] = merged;
-      continue;
     }
-    effective[key] = field([key], d, s);
-  }
+    return out;
+  };
+
+  const effective = mapping([], addonDefault, shared);
   fields.sort((a, b) => a.path.localeCompare(b.path));
   return { effective, fields, overridden };
 }

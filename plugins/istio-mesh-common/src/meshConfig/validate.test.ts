@@ -114,6 +114,7 @@ describe('validateMeshConfig', () => {
       ['h2UpgradePolicy: ALWAYS\n', 'h2UpgradePolicy', 'must be one of DO_NOT_UPGRADE, UPGRADE (found the string "ALWAYS")'],
       ['trustDomainAliases: cluster.local\n', 'trustDomainAliases', 'must be a sequence (found the string "cluster.local")'],
       ['extensionProviders:\n  - envoyOtelAls: {service: x, port: 4317}\n', 'extensionProviders[0].name', 'every extension provider needs a name (a non-empty string)'],
+      ['extensionProviders:\n  - {name: otel, opentelemetry: {port: 4317}}\n  - {name: otel, zipkin: {port: 9411}}\n', 'extensionProviders[1].name', 'duplicate extension provider name "otel" (item 0 has it too)'],
     ])('checks allowed fields too: %j', (yaml, path, message) => {
       const findings = check(yaml).findings;
       expect(findings).toContainEqual(expect.objectContaining({ severity: 'error', path, message }));

@@ -160,6 +160,19 @@ const namedItem = (what: string): Check => (v, p, r) => {
   else if (typeof v.name !== 'string' || v.name === '') r([...p, 'name'], `every ${what} needs a name (a non-empty string)`);
 };
 
+/** Named items whose names must be unique too (istiod rejects a second provider of a name). */
+const uniquelyNamedList = (what: string): Check => (v, p, r) => {
+  listOf(namedItem(what))(v, p, r);
+  if (!Array.isArray(v)) return;
+  const first = new Map<string, number>();
+  v.forEach((x, i) => {
+    if (!isPlainObject(x) || typeof x.name !== 'string' || x.name === '') return;
+    const seen = first.get(x.name);
+    if (seen === undefined) first.set(x.name, i);
+    else r([...p, i, 'name'], `duplicate ${what} name ${JSON.stringify(x.name)} (item ${seen} has it too)`);
+  });
+};
+
 const outboundTrafficPolicy: Check = (v, p, r) => {
   if (!isPlainObject(v)) {
     r(p, `must be a mapping such as {mode: REGISTRY_ONLY} (found ${describe(v)})`);
@@ -183,7 +196,7 @@ export const MESH_CONFIG_FIELD_CHECKS: Readonly<Record<string, Check>> = {
   proxyHttpPort: port,
   connectTimeout: duration,
   tcpKeepalive: mapping,
-  extensionProviders: listOf(namedItem('extension provider')),
+  extensionProviders: uniquelyNamedList('extension provider'),
   defaultProviders: mapping,
   enableTracing: bool,
   trustDomain: str,
