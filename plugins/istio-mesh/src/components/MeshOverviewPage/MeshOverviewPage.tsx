@@ -51,6 +51,8 @@ const columns: TableColumn<OverviewRow>[] = [
     title: 'Entity',
     field: 'name',
     highlight: true,
+    // A component name broken mid-word ("checko/ut") is harder to scan than a wider column.
+    cellStyle: { whiteSpace: 'nowrap' },
     render: row => <EntityRefLink entityRef={row.entityRef} defaultKind="component" />,
   },
   { title: 'Owner', field: 'owner', emptyValue: '—' },
