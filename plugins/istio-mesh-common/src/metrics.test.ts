@@ -3,7 +3,9 @@ import {
   DEFAULT_HEALTH_THRESHOLDS,
   GoldenSignals,
   NO_SIGNALS,
+  TopologySample,
   classifyHealth,
+  combineTopologyEdges,
   combineVerdicts,
   compareHealth,
   isMetricsWindow,
@@ -134,5 +136,113 @@ describe('combineVerdicts', () => {
     expect(combineVerdicts(['healthy', 'no-data'])).toBe('healthy');
     expect(combineVerdicts(['no-data'])).toBe('no-data');
     expect(combineVerdicts([])).toBe('no-data');
+  });
+});
+
+describe('combineTopologyEdges', () => {
+  // Rates are binary fractions, so sums and ratios are exact.
+  const ref = (namespace: string, workload: string) => ({ source_workload: workload, source_workload_namespace: namespace });
+  const to = (namespace: string, workload: string, service = `${workload}.${namespace}.svc.cluster.local`) => ({
+    destination_workload: workload,
+    destination_workload_namespace: namespace,
+    destination_service: service,
+  });
+  const sample = (metric: Record<string, string>, value: number | null): TopologySample => ({ metric, value });
+  const api = ref('payments', 'payments-api');
+  const worker = ref('payments', 'payments-worker');
+  const db = to('unknown', 'unknown', 'payments-db.postgres.database.azure.com');
+  // The entity's workloads: the regexes select payments/ledger and staging/payments-api too.
+  const workloads = [
+    { namespace: 'payments', workload: 'payments-api' },
+    { namespace: 'payments', workload: 'payments-worker' },
+    { namespace: 'staging', workload: 'ledger' },
+  ];
+  const apiToWorker = { ...api, ...to('payments', 'payments-worker'), response_code: '200' };
+  const edges = combineTopologyEdges('aks-dev', workloads, {
+    inbound: [
+      sample({ ...ref('storefront', 'checkout'), ...to('payments', 'payments-api'), response_code: '200' }, 7.5),
+      sample({ ...ref('storefront', 'checkout'), ...to('payments', 'payments-api'), response_code: '500' }, 0.5),
+      sample({ ...ref('storefront', 'checkout'), ...to('staging', 'payments-api'), response_code: '500' }, 64), // cross product
+      sample(apiToWorker, 2),
+    ],
+    outbound: [
+      sample(apiToWorker, 2), // the same series as inbound: one edge of 2, not 4
+      sample({ ...api, ...to('unknown', 'unknown', 'unknown'), response_code: '503' }, 0.25),
+      sample({ ...api, ...to('unknown', 'unknown', 'api.stripe.com'), response_code: '200' }, 0.5),
+      sample({ ...ref('payments', 'ledger'), ...to('payments', 'payments-api'), response_code: '200' }, 32), // cross product
+    ],
+    unmeshedInbound: [sample({ ...ref('unknown', 'unknown'), ...to('payments', 'payments-api'), response_code: '200' }, 1)],
+    tcp: {
+      requestBytesPerSecond: [sample({ ...worker, ...db }, 2048), sample({ ...api, ...to('payments', 'payments-worker') }, 128), sample({ ...ref('staging', 'payments-worker'), ...db }, 1e6)],
+      responseBytesPerSecond: [sample({ ...worker, ...db }, 8192)],
+      // api → worker has no connections opened in the window: 0, not missing.
+      connectionsOpenedPerSecond: [sample({ ...worker, ...db }, 0.25), sample({ ...ref('staging', 'payments-worker'), ...db }, 1e3)],
+    },
+  });
+
+  it('sums HTTP response codes into a rate and a 5xx ratio, once per edge, dropping the regexes\' cross product', () => {
+    expect(edges.filter(e => e.protocol === 'http')).toEqual([
+      { cluster: 'aks-dev', protocol: 'http', source: { namespace: 'payments', workload: 'payments-api' }, destination: { namespace: 'payments', workload: 'payments-worker' }, requestsPerSecond: 2, errorRatio: 0 },
+      { cluster: 'aks-dev', protocol: 'http', source: { namespace: 'payments', workload: 'payments-api' }, destination: { namespace: 'unknown', workload: 'unknown' }, requestsPerSecond: 0.25, errorRatio: 1 },
+      {
+        cluster: 'aks-dev',
+        protocol: 'http',
+        source: { namespace: 'payments', workload: 'payments-api' },
+        destination: { namespace: 'unknown', workload: 'unknown', service: 'api.stripe.com' },
+        requestsPerSecond: 0.5,
+        errorRatio: 0,
+      },
+      { cluster: 'aks-dev', protocol: 'http', source: { namespace: 'storefront', workload: 'checkout' }, destination: { namespace: 'payments', workload: 'payments-api' }, requestsPerSecond: 8, errorRatio: 0.0625 },
+      { cluster: 'aks-dev', protocol: 'http', source: { namespace: 'unknown', workload: 'unknown' }, destination: { namespace: 'payments', workload: 'payments-api' }, requestsPerSecond: 1, errorRatio: 0 },
+    ]);
+  });
+
+  it('joins the three TCP counters of an edge; an unknown destination is named by its host', () => {
+    expect(edges.filter(e => e.protocol === 'tcp')).toEqual([
+      {
+        cluster: 'aks-dev',
+        protocol: 'tcp',
+        source: { namespace: 'payments', workload: 'payments-api' },
+        destination: { namespace: 'payments', workload: 'payments-worker' },
+        requestsPerSecond: 0,
+        errorRatio: null,
+        tcp: { requestBytesPerSecond: 128, responseBytesPerSecond: 0, connectionsOpenedPerSecond: 0 },
+      },
+      {
+        cluster: 'aks-dev',
+        protocol: 'tcp',
+        source: { namespace: 'payments', workload: 'payments-worker' },
+        destination: { namespace: 'unknown', workload: 'unknown', service: 'payments-db.postgres.database.azure.com' },
+        requestsPerSecond: 0,
+        errorRatio: null,
+        tcp: { requestBytesPerSecond: 2048, responseBytesPerSecond: 8192, connectionsOpenedPerSecond: 0.25 },
+      },
+    ]);
+  });
+
+  it('orders by source, destination, then protocol: HTTP and TCP between one pair are two edges', () => {
+    expect(edges.map(e => `${e.source.workload} -${e.protocol}-> ${e.destination.service ?? e.destination.workload}`)).toEqual([
+      'payments-api -http-> payments-worker',
+      'payments-api -tcp-> payments-worker',
+      'payments-api -http-> unknown',
+      'payments-api -http-> api.stripe.com',
+      'payments-worker -tcp-> payments-db.postgres.database.azure.com',
+      'checkout -http-> payments-api',
+      'unknown -http-> payments-api',
+    ]);
+  });
+
+  it('reads a NaN rate as 0 and a known workload as one node whatever host it was called by', () => {
+    const [edge, ...rest] = combineTopologyEdges('c', [{ namespace: 'n', workload: 'w' }], {
+      inbound: [
+        sample({ ...ref('n', 'caller'), ...to('n', 'w', 'w.n.svc.cluster.local'), response_code: '200' }, 1),
+        sample({ ...ref('n', 'caller'), ...to('n', 'w', 'w-canary.n.svc.cluster.local'), response_code: '200' }, null),
+      ],
+      outbound: [],
+      unmeshedInbound: [],
+      tcp: { requestBytesPerSecond: [], responseBytesPerSecond: [], connectionsOpenedPerSecond: [] },
+    });
+    expect(rest).toEqual([]);
+    expect(edge).toEqual({ cluster: 'c', protocol: 'http', source: { namespace: 'n', workload: 'caller' }, destination: { namespace: 'n', workload: 'w' }, requestsPerSecond: 1, errorRatio: 0 });
   });
 });

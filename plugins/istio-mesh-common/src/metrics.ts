@@ -1,7 +1,8 @@
 /**
  * Golden signals (request rate, 5xx ratio, latency percentiles) of mesh workloads, read
  * from the Istio standard metrics through Prometheus: the response types of the metrics
- * endpoints, the health rules and the upgrade health gate's comparison. Pure; no I/O.
+ * endpoints, the topology's edges, the health rules and the upgrade health gate's
+ * comparison. Pure; no I/O.
  * Kept in sync with `istio-mesh-backend/src/schema/openapi.yaml` and docs/metrics.md.
  */
 import type { ClusterError } from './api';
@@ -105,9 +106,22 @@ export interface EntityMetrics {
 }
 
 export interface TopologyWorkloadRef {
-  /** `unknown` for callers without a sidecar (outside the mesh). */
+  /** `unknown` for peers without a sidecar (outside the mesh). */
   workload: string;
   namespace: string;
+  /**
+   * Only on an `unknown` destination whose caller knew what it addressed: the host
+   * (`destination_service`), e.g. `payments-db.postgres.database.azure.com` for a database
+   * outside the mesh. It names the node, so two such destinations stay two nodes. Absent
+   * for known workloads (reached through any of their Services) and when the caller did not
+   * know the host either (`destination_service="unknown"`).
+   */
+  service?: string;
+}
+
+/** One node's identity within a cluster: namespace, workload and, for an unknown destination, the host. */
+export function topologyRefKey(ref: TopologyWorkloadRef): string {
+  return `${ref.namespace}/${ref.workload}${ref.service === undefined ? '' : `@${ref.service}`}`;
 }
 
 export interface TopologyNode extends TopologyWorkloadRef {
@@ -116,13 +130,150 @@ export interface TopologyNode extends TopologyWorkloadRef {
   role: 'self' | 'caller' | 'callee';
 }
 
-export interface TopologyEdge {
+interface TopologyEdgeBase {
   cluster: string;
   source: TopologyWorkloadRef;
   destination: TopologyWorkloadRef;
+}
+
+/** Requests (HTTP/1.1, HTTP/2, gRPC: `istio_requests_total`). */
+export interface HttpTopologyEdge extends TopologyEdgeBase {
+  protocol: 'http';
   /** Averaged over the window, as the callers' proxies saw it (`reporter="source"`). */
   requestsPerSecond: number;
+  /** 5xx over all responses; `null` without requests. */
   errorRatio: number | null;
+}
+
+/**
+ * What a TCP edge carried, averaged over the window, from the caller's point of view. Istio
+ * names the counters from the destination's side: `istio_tcp_received_bytes_total` is what
+ * the caller sent, `istio_tcp_sent_bytes_total` what came back.
+ */
+export interface TcpTraffic {
+  /** Bytes/s from the source to the destination (`istio_tcp_received_bytes_total`). */
+  requestBytesPerSecond: number;
+  /** Bytes/s from the destination back to the source (`istio_tcp_sent_bytes_total`). */
+  responseBytesPerSecond: number;
+  /** Connections opened per second (`istio_tcp_connections_opened_total`). */
+  connectionsOpenedPerSecond: number;
+}
+
+/**
+ * Connections Istio proxied as plain TCP (a database, a TLS passthrough): no requests and no
+ * response codes. `requestsPerSecond` is 0 and `errorRatio` null, so readers written before
+ * TCP edges existed (summing request rates over every edge) keep working.
+ */
+export interface TcpTopologyEdge extends TopologyEdgeBase {
+  protocol: 'tcp';
+  requestsPerSecond: 0;
+  errorRatio: null;
+  tcp: TcpTraffic;
+}
+
+/** One direction between two nodes for one protocol: a pair talking HTTP and TCP has two edges. */
+export type TopologyEdge = HttpTopologyEdge | TcpTopologyEdge;
+
+/** A sample of an instant query, as a metrics provider returns it (`null` for NaN). */
+export interface TopologySample {
+  metric: Record<string, string>;
+  value: number | null;
+}
+
+/** The answers to `topologyQueries` (promql.ts), by query. */
+export interface TopologySamples {
+  inbound: TopologySample[];
+  outbound: TopologySample[];
+  unmeshedInbound: TopologySample[];
+  tcp: Record<keyof TcpTraffic, TopologySample[]>;
+}
+
+function sourceOf(m: Record<string, string>): TopologyWorkloadRef {
+  return { workload: m.source_workload ?? 'unknown', namespace: m.source_workload_namespace ?? 'unknown' };
+}
+
+function destinationOf(m: Record<string, string>): TopologyWorkloadRef {
+  const ref: TopologyWorkloadRef = { workload: m.destination_workload ?? 'unknown', namespace: m.destination_workload_namespace ?? 'unknown' };
+  const service = m.destination_service;
+  // A known workload is one node however it was addressed; an unknown one is only told apart by the host.
+  if (ref.workload === 'unknown' && service && service !== 'unknown') ref.service = service;
+  return ref;
+}
+
+/**
+ * The edges of one cluster touching the entity's `workloads` (namespace and name), from
+ * the answers to `topologyQueries`:
+ * - a series whose matched side is not one of the workloads is dropped: the name and
+ *   namespace regexes select their cross product, which may include a neighbour;
+ * - an edge between two of the workloads is in both `inbound` and `outbound`: counted once
+ *   (the TCP queries `or` the directions, which keeps one already);
+ * - HTTP response codes are summed into the rate and the 5xx ratio; the three TCP
+ *   counters of one edge are joined.
+ * Sorted by source, destination, protocol.
+ */
+export function combineTopologyEdges(
+  cluster: string,
+  workloads: Array<{ workload: string; namespace: string }>,
+  samples: TopologySamples,
+): TopologyEdge[] {
+  const self = new Set(workloads.map(w => topologyRefKey({ workload: w.workload, namespace: w.namespace })));
+  const isSelf = (ref: TopologyWorkloadRef) => self.has(topologyRefKey(ref));
+  const edgeKey = (protocol: string, source: TopologyWorkloadRef, destination: TopologyWorkloadRef) =>
+    `${protocol} ${topologyRefKey(source)}>${topologyRefKey(destination)}`;
+
+  const http = new Map<string, { edge: HttpTopologyEdge; errors: number }>();
+  const reported = new Map<string, TopologySample>();
+  for (const s of [
+    ...samples.inbound.filter(x => isSelf(destinationOf(x.metric))),
+    ...samples.outbound.filter(x => isSelf(sourceOf(x.metric))),
+  ]) {
+    reported.set(JSON.stringify(Object.entries(s.metric).sort()), s);
+  }
+  for (const s of [...reported.values(), ...samples.unmeshedInbound.filter(x => isSelf(destinationOf(x.metric)))]) {
+    const source = sourceOf(s.metric);
+    const destination = destinationOf(s.metric);
+    const key = edgeKey('http', source, destination);
+    const entry = http.get(key) ?? { edge: { cluster, source, destination, protocol: 'http', requestsPerSecond: 0, errorRatio: null }, errors: 0 };
+    const rate = s.value ?? 0;
+    entry.edge.requestsPerSecond += rate;
+    if (/^5/.test(s.metric.response_code ?? '')) entry.errors += rate;
+    http.set(key, entry);
+  }
+
+  const tcp = new Map<string, TcpTopologyEdge>();
+  for (const field of ['requestBytesPerSecond', 'responseBytesPerSecond', 'connectionsOpenedPerSecond'] as const) {
+    for (const s of samples.tcp[field]) {
+      const source = sourceOf(s.metric);
+      const destination = destinationOf(s.metric);
+      if (!isSelf(source) && !isSelf(destination)) continue;
+      const key = edgeKey('tcp', source, destination);
+      const edge = tcp.get(key) ?? {
+        cluster,
+        source,
+        destination,
+        protocol: 'tcp',
+        requestsPerSecond: 0,
+        errorRatio: null,
+        tcp: { requestBytesPerSecond: 0, responseBytesPerSecond: 0, connectionsOpenedPerSecond: 0 },
+      };
+      edge.tcp[field] += s.value ?? 0;
+      tcp.set(key, edge);
+    }
+  }
+
+  const edges: TopologyEdge[] = [
+    ...[...http.values()].map(({ edge, errors }) => ({ ...edge, errorRatio: edge.requestsPerSecond > 0 ? errors / edge.requestsPerSecond : null })),
+    ...tcp.values(),
+  ];
+  return edges.sort(
+    (a, b) =>
+      a.source.namespace.localeCompare(b.source.namespace) ||
+      a.source.workload.localeCompare(b.source.workload) ||
+      a.destination.namespace.localeCompare(b.destination.namespace) ||
+      a.destination.workload.localeCompare(b.destination.workload) ||
+      (a.destination.service ?? '').localeCompare(b.destination.service ?? '') ||
+      a.protocol.localeCompare(b.protocol),
+  );
 }
 
 /** `GET /v1/entities/:kind/:namespace/:name/topology?window=1h`. */

@@ -70,13 +70,44 @@ describe('goldenSignalQueries', () => {
 });
 
 describe('topologyQueries', () => {
-  it('reads edges from the callers, unmeshed callers from the receivers', () => {
-    const q = topologyQueries({ clusterMatchers: [{ name: 'cluster', op: '=', value: 'c' }], workloads: [{ workload: 'w', namespace: 'n' }], windowSeconds: 900 });
-    const by = 'sum by (source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, response_code)';
-    expect(q.inbound).toBe(`${by} (rate(istio_requests_total{reporter="source",destination_workload="w",destination_workload_namespace="n",cluster="c"}[900s]))`);
-    expect(q.outbound).toBe(`${by} (rate(istio_requests_total{reporter="source",source_workload="w",source_workload_namespace="n",cluster="c"}[900s]))`);
-    expect(q.unmeshedInbound).toBe(
-      `${by} (rate(istio_requests_total{reporter="destination",source_workload="unknown",destination_workload="w",destination_workload_namespace="n",cluster="c"}[900s]))`,
+  const q = topologyQueries({ clusterMatchers: [{ name: 'cluster', op: '=', value: 'c' }], workloads: [{ workload: 'w', namespace: 'n' }], windowSeconds: 900 });
+  const inbound = 'reporter="source",destination_workload="w",destination_workload_namespace="n",cluster="c"';
+  const outbound = 'reporter="source",source_workload="w",source_workload_namespace="n",cluster="c"';
+  const unmeshed = 'reporter="destination",source_workload="unknown",destination_workload="w",destination_workload_namespace="n",cluster="c"';
+  const edge = 'source_workload, source_workload_namespace, destination_workload, destination_workload_namespace, destination_service';
+
+  it('reads HTTP edges from the callers, unmeshed callers from the receivers, by response code', () => {
+    const by = `sum by (${edge}, response_code)`;
+    expect(q.inbound).toBe(`${by} (rate(istio_requests_total{${inbound}}[900s]))`);
+    expect(q.outbound).toBe(`${by} (rate(istio_requests_total{${outbound}}[900s]))`);
+    expect(q.unmeshedInbound).toBe(`${by} (rate(istio_requests_total{${unmeshed}}[900s]))`);
+  });
+
+  it('reads each TCP counter in one query, the three selections or-ed', () => {
+    const tcp = (metric: string) =>
+      [inbound, outbound, unmeshed].map(sel => `sum by (${edge}) (rate(${metric}{${sel}}[900s]))`).join(' or ');
+    expect(q.tcp).toEqual({
+      requestBytesPerSecond: tcp('istio_tcp_received_bytes_total'),
+      responseBytesPerSecond: tcp('istio_tcp_sent_bytes_total'),
+      connectionsOpenedPerSecond: tcp('istio_tcp_connections_opened_total'),
+    });
+  });
+
+  it('refuses workload names that could break out of the selector', () => {
+    expect(() => topologyQueries({ clusterMatchers: [], workloads: [{ workload: 'w"} or vector(1)', namespace: 'n' }], windowSeconds: 900 })).toThrow(
+      /Invalid workload for a metrics query/,
+    );
+    // Several workloads: alternatives of an escaped regex; a cluster value is escaped as a literal.
+    const many = topologyQueries({
+      clusterMatchers: [{ name: 'cluster', op: '=', value: 'a"b' }],
+      workloads: [
+        { workload: 'api.v2', namespace: 'n' },
+        { workload: 'worker', namespace: 'n' },
+      ],
+      windowSeconds: 60,
+    });
+    expect(many.tcp.connectionsOpenedPerSecond.split(' or ')[1]).toBe(
+      `sum by (${edge}) (rate(istio_tcp_connections_opened_total{reporter="source",source_workload=~"api\\\\.v2|worker",source_workload_namespace="n",cluster="a\\"b"}[60s]))`,
     );
   });
 });

@@ -4,7 +4,7 @@
  * user input). Documented in docs/metrics.md; tested against a real Prometheus in
  * istio-mesh-backend/src/metrics/metrics.prometheus.test.ts.
  */
-import type { GoldenSignals } from './metrics';
+import type { GoldenSignals, TcpTraffic } from './metrics';
 
 export interface LabelMatcher {
   name: string;
@@ -143,27 +143,52 @@ export function podMatcher(podLabel: string, pods: string[]): LabelMatcher {
   return oneOf(podLabel, pods);
 }
 
-const EDGE_LABELS = [...SOURCE_WORKLOAD, ...DESTINATION_WORKLOAD, 'response_code'] as const;
+export const ISTIO_TCP_METRICS: Record<keyof TcpTraffic, string> = {
+  requestBytesPerSecond: 'istio_tcp_received_bytes_total',
+  responseBytesPerSecond: 'istio_tcp_sent_bytes_total',
+  connectionsOpenedPerSecond: 'istio_tcp_connections_opened_total',
+};
+
+/** What an edge is grouped by: both workloads, and the host that names an unknown destination. */
+const EDGE_LABELS = [...SOURCE_WORKLOAD, ...DESTINATION_WORKLOAD, 'destination_service'] as const;
 
 /**
- * The topology edges touching the given workloads, averaged over `windowSeconds`, by
- * response code (the caller sums them and derives the 5xx ratio):
- * - `inbound` and `outbound`: what the callers' proxies reported (`reporter="source"`);
- * - `unmeshedInbound`: callers without a sidecar have no proxy to report, so the
- *   receiving proxy's view of them (`reporter="destination"`, `source_workload="unknown"`).
+ * The topology edges touching the given workloads, averaged over `windowSeconds`
+ * (`combineTopologyEdges` in metrics.ts turns the answers into edges):
+ * - HTTP (`istio_requests_total`, by response code, for the 5xx ratio): `inbound` and
+ *   `outbound` as the callers' proxies reported them (`reporter="source"`), and
+ *   `unmeshedInbound`: callers without a sidecar have no proxy to report, so the receiving
+ *   proxy's view of them (`reporter="destination"`, `source_workload="unknown"`);
+ * - TCP: one query per counter, the same three selections `or`-ed. They cannot overlap
+ *   but for an edge between two of the workloads, which is in both directions with the
+ *   same labels and value, and `or` keeps it once. A destination outside the mesh has no
+ *   proxy: only the caller reports it, as `destination_workload="unknown"` with the host
+ *   it connected to in `destination_service`.
  */
 export function topologyQueries(input: {
   clusterMatchers: LabelMatcher[];
   workloads: Array<{ workload: string; namespace: string }>;
   windowSeconds: number;
-}): { inbound: string; outbound: string; unmeshedInbound: string } {
+}): { inbound: string; outbound: string; unmeshedInbound: string; tcp: Record<keyof TcpTraffic, string> } {
   const range = `[${duration(input.windowSeconds)}]`;
-  const q = (matchers: LabelMatcher[]) =>
-    `sum by (${EDGE_LABELS.join(', ')}) (rate(${ISTIO_METRICS.requests}${selector([...matchers, ...input.clusterMatchers])}${range}))`;
+  const selections = {
+    inbound: [eq('reporter', 'source'), ...workloadMatchers('destination', input.workloads)],
+    outbound: [eq('reporter', 'source'), ...workloadMatchers('source', input.workloads)],
+    unmeshedInbound: [eq('reporter', 'destination'), eq('source_workload', 'unknown'), ...workloadMatchers('destination', input.workloads)],
+  };
+  const q = (metric: string, labels: readonly string[], matchers: LabelMatcher[]) =>
+    `sum by (${labels.join(', ')}) (rate(${metric}${selector([...matchers, ...input.clusterMatchers])}${range}))`;
+  const http = (matchers: LabelMatcher[]) => q(ISTIO_METRICS.requests, [...EDGE_LABELS, 'response_code'], matchers);
+  const tcp = (metric: string) => Object.values(selections).map(m => q(metric, EDGE_LABELS, m)).join(' or ');
   return {
-    inbound: q([eq('reporter', 'source'), ...workloadMatchers('destination', input.workloads)]),
-    outbound: q([eq('reporter', 'source'), ...workloadMatchers('source', input.workloads)]),
-    unmeshedInbound: q([eq('reporter', 'destination'), eq('source_workload', 'unknown'), ...workloadMatchers('destination', input.workloads)]),
+    inbound: http(selections.inbound),
+    outbound: http(selections.outbound),
+    unmeshedInbound: http(selections.unmeshedInbound),
+    tcp: {
+      requestBytesPerSecond: tcp(ISTIO_TCP_METRICS.requestBytesPerSecond),
+      responseBytesPerSecond: tcp(ISTIO_TCP_METRICS.responseBytesPerSecond),
+      connectionsOpenedPerSecond: tcp(ISTIO_TCP_METRICS.connectionsOpenedPerSecond),
+    },
   };
 }
 

@@ -19,16 +19,17 @@ import {
   OverviewRow,
   RevisionMetrics,
   SeriesPoint,
-  TopologyEdge,
   TopologyNode,
   WorkloadMetrics,
   classifyHealth,
+  combineTopologyEdges,
   eq,
   goldenSignalQueries,
   metricsWindowSeconds,
   podMatcher,
   rangeFor,
   topologyQueries,
+  topologyRefKey,
   validateHealthThresholds,
   workloadMatchers,
 } from '@mesh-portal/plugin-istio-mesh-common';
@@ -226,45 +227,55 @@ export class MetricsService {
     const end = Math.floor(this.now() / 1000);
     const { results, errors } = await this.perCluster(status, async (cluster, provider, workloads) => {
       const queries = topologyQueries({ clusterMatchers: provider.clusterMatchers(cluster), workloads, windowSeconds });
-      const [inbound, outbound, unmeshed] = await Promise.all([
-        provider.query(cluster, queries.inbound, { time: end }),
-        provider.query(cluster, queries.outbound, { time: end }),
-        provider.query(cluster, queries.unmeshedInbound, { time: end }),
+      const ask = (promql: string) => provider.query(cluster, promql, { time: end });
+      const [inbound, outbound, unmeshedInbound, requestBytes, responseBytes, connectionsOpened] = await Promise.all([
+        ask(queries.inbound),
+        ask(queries.outbound),
+        ask(queries.unmeshedInbound),
+        ask(queries.tcp.requestBytesPerSecond),
+        ask(queries.tcp.responseBytesPerSecond),
+        ask(queries.tcp.connectionsOpenedPerSecond),
       ]);
-      const self = new Set(workloads.map(w => keyOf(w.namespace, w.workload)));
-      const isSelf = (m: Record<string, string>, side: 'source' | 'destination') =>
-        self.has(keyOf(m[`${side}_workload_namespace`] ?? '', m[`${side}_workload`] ?? ''));
-      // A cross product of the name and namespace regexes can select a neighbour's series: keep only ours.
-      // An edge between two of the entity's own workloads is both inbound and outbound: count it once.
-      const reported = new Map<string, MetricSample>();
-      for (const s of [...inbound.filter(x => isSelf(x.metric, 'destination')), ...outbound.filter(x => isSelf(x.metric, 'source'))]) {
-        reported.set(JSON.stringify(Object.entries(s.metric).sort()), s);
-      }
-      return edgesOf(cluster, [...reported.values(), ...unmeshed.filter(s => isSelf(s.metric, 'destination'))]).map(edge => ({ edge, self }));
+      const edges = combineTopologyEdges(cluster, workloads, {
+        inbound,
+        outbound,
+        unmeshedInbound,
+        tcp: { requestBytesPerSecond: requestBytes, responseBytesPerSecond: responseBytes, connectionsOpenedPerSecond: connectionsOpened },
+      });
+      return { cluster, edges, self: new Set(workloads.map(w => topologyRefKey(w))) };
     });
     // Clusters answer in any order; edges within one are sorted already.
-    const edges = results.flat().map(r => r.edge).sort((a, b) => a.cluster.localeCompare(b.cluster));
-    const selfKeys = new Set(results.flat().flatMap(r => [...r.self].map(k => `${r.edge.cluster}/${k}`)));
+    const edges = results.flatMap(r => r.edges).sort((a, b) => a.cluster.localeCompare(b.cluster));
+    const selfKeys = new Set(results.flatMap(r => [...r.self].map(k => `${r.cluster}/${k}`)));
     const nodes = new Map<string, TopologyNode>();
     for (const s of status.clusters) {
       for (const ns of s.namespaces) {
         for (const w of ns.workloads) {
-          nodes.set(`${s.cluster}/${keyOf(ns.name, w.name)}`, { cluster: s.cluster, namespace: ns.name, workload: w.name, role: 'self' });
+          nodes.set(`${s.cluster}/${topologyRefKey({ namespace: ns.name, workload: w.name })}`, { cluster: s.cluster, namespace: ns.name, workload: w.name, role: 'self' });
         }
       }
     }
+    // A neighbour is listed once per role: `unknown` as a caller (no sidecar) and as a callee
+    // (nothing answered) are different peers, and the diagram draws callers and callees apart.
     for (const e of edges) {
-      const src = `${e.cluster}/${keyOf(e.source.namespace, e.source.workload)}`;
-      const dst = `${e.cluster}/${keyOf(e.destination.namespace, e.destination.workload)}`;
-      if (!nodes.has(src) && !selfKeys.has(src)) nodes.set(src, { cluster: e.cluster, ...e.source, role: 'caller' });
-      if (!nodes.has(dst) && !selfKeys.has(dst)) nodes.set(dst, { cluster: e.cluster, ...e.destination, role: 'callee' });
+      const src = `${e.cluster}/${topologyRefKey(e.source)}`;
+      const dst = `${e.cluster}/${topologyRefKey(e.destination)}`;
+      if (!nodes.has(src) && !selfKeys.has(src)) nodes.set(`caller ${src}`, { cluster: e.cluster, ...e.source, role: 'caller' });
+      if (!nodes.has(dst) && !selfKeys.has(dst)) nodes.set(`callee ${dst}`, { cluster: e.cluster, ...e.destination, role: 'callee' });
     }
     return {
       entityRef: status.entityRef,
       window,
       start: (end - windowSeconds) * 1000,
       end: end * 1000,
-      nodes: [...nodes.values()].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.role.localeCompare(b.role) || a.namespace.localeCompare(b.namespace) || a.workload.localeCompare(b.workload)),
+      nodes: [...nodes.values()].sort(
+        (a, b) =>
+          a.cluster.localeCompare(b.cluster) ||
+          a.role.localeCompare(b.role) ||
+          a.namespace.localeCompare(b.namespace) ||
+          a.workload.localeCompare(b.workload) ||
+          (a.service ?? '').localeCompare(b.service ?? ''),
+      ),
       edges,
       errors,
     };
@@ -502,30 +513,6 @@ export function combineSignals(parts: GoldenSignals[]): GoldenSignals {
     p90Ms: max('p90Ms'),
     p99Ms: max('p99Ms'),
   };
-}
-
-function edgesOf(cluster: string, samples: MetricSample[]): TopologyEdge[] {
-  const edges = new Map<string, { edge: TopologyEdge; errors: number }>();
-  for (const s of samples) {
-    const m = s.metric;
-    const source = { workload: m.source_workload ?? 'unknown', namespace: m.source_workload_namespace ?? 'unknown' };
-    const destination = { workload: m.destination_workload ?? 'unknown', namespace: m.destination_workload_namespace ?? 'unknown' };
-    const key = `${source.namespace}/${source.workload}>${destination.namespace}/${destination.workload}`;
-    const entry = edges.get(key) ?? { edge: { cluster, source, destination, requestsPerSecond: 0, errorRatio: null }, errors: 0 };
-    const rate = s.value ?? 0;
-    entry.edge.requestsPerSecond += rate;
-    if (/^5/.test(m.response_code ?? '')) entry.errors += rate;
-    edges.set(key, entry);
-  }
-  return [...edges.values()]
-    .map(({ edge, errors }) => ({ ...edge, errorRatio: edge.requestsPerSecond > 0 ? errors / edge.requestsPerSecond : null }))
-    .sort(
-      (a, b) =>
-        a.source.namespace.localeCompare(b.source.namespace) ||
-        a.source.workload.localeCompare(b.source.workload) ||
-        a.destination.namespace.localeCompare(b.destination.namespace) ||
-        a.destination.workload.localeCompare(b.destination.workload),
-    );
 }
 
 function oneLine(messages: string[]): string {

@@ -3,7 +3,7 @@ import { EntityMetrics, EntityTopology, OverviewResponse } from '@mesh-portal/pl
 import request from 'supertest';
 import { component, kubernetesConfigFor, startMeshBackend } from '../__testUtils__/sandboxBackend';
 import { openApiAjv } from '../__testUtils__/openapi';
-import { EXPECTED, knownData } from './testing/knownData';
+import { EXPECTED, EXPECTED_TCP, PAYMENTS_DB, knownData } from './testing/knownData';
 import { RunningPrometheus, describeWithPrometheus, freePort, startPrometheus } from './testing/prometheus';
 
 /**
@@ -180,17 +180,42 @@ describeWithPrometheus('metrics endpoints with a real Prometheus', () => {
     expect(body.errors.map(e => e.cluster)).toEqual(['aks-dev', 'istio-lab']);
   });
 
-  it('returns the topology edges in the OpenAPI shape', async () => {
+  it('returns the topology edges in the OpenAPI shape, TCP beside HTTP', async () => {
     const res = await get(server, '/v1/entities/component/default/payments-api/topology?window=1h');
     expect(res.status).toBe(200);
     expectSchema('EntityTopology', res.body);
-    const edges = (res.body as EntityTopology).edges.map(e => [`${e.source.workload}->${e.destination.workload}`, Number(e.requestsPerSecond.toFixed(6))]);
-    expect(edges).toEqual([
-      ['payments-api->payments-worker', 2],
-      ['payments-api->unknown', 0.2],
-      ['checkout->payments-api', 9],
-      ['unknown->payments-api', 1],
+    const edges = (res.body as EntityTopology).edges.map(e => [
+      `${e.source.workload} -${e.protocol}-> ${e.destination.workload}`,
+      e.protocol === 'http' ? Number(e.requestsPerSecond.toFixed(6)) : Number(e.tcp.requestBytesPerSecond.toFixed(6)),
     ]);
+    expect(edges).toEqual([
+      ['payments-api -tcp-> payments-cache', EXPECTED_TCP.apiToCache.requestBytesPerSecond],
+      ['payments-api -http-> payments-worker', 2],
+      ['payments-api -http-> unknown', 0.2],
+      ['checkout -http-> payments-api', 9],
+      ['unknown -http-> payments-api', 1],
+      ['unknown -tcp-> payments-api', EXPECTED_TCP.unmeshedToApi.requestBytesPerSecond],
+    ]);
+  });
+
+  it("names payments-worker's database outside the mesh by its host", async () => {
+    const res = await get(server, '/v1/entities/component/default/payments-worker/topology?window=15m');
+    expect(res.status).toBe(200);
+    expectSchema('EntityTopology', res.body);
+    const body = res.body as EntityTopology;
+    const tcp = body.edges.filter(e => e.protocol === 'tcp');
+    expect(tcp.map(e => ({ ...e, tcp: Object.fromEntries(Object.entries(e.tcp).map(([k, v]) => [k, Number(v.toFixed(6))])) }))).toEqual([
+      {
+        cluster: 'aks-prod',
+        protocol: 'tcp',
+        source: { workload: 'payments-worker', namespace: 'payments' },
+        destination: { workload: 'unknown', namespace: 'unknown', service: PAYMENTS_DB },
+        requestsPerSecond: 0,
+        errorRatio: null,
+        tcp: EXPECTED_TCP.workerToDb,
+      },
+    ]);
+    expect(body.nodes.filter(n => n.role === 'callee')).toEqual([{ cluster: 'aks-prod', workload: 'unknown', namespace: 'unknown', service: PAYMENTS_DB, role: 'callee' }]);
   });
 
   it("fills aks-prod's overview rows and says which clusters have no metrics", async () => {

@@ -10,7 +10,7 @@ import {
 } from '@mesh-portal/plugin-istio-mesh-common';
 import { MetricsService } from './MetricsService';
 import { PrometheusMetricsProvider } from './PrometheusMetricsProvider';
-import { EXPECTED, knownData } from './testing/knownData';
+import { EXPECTED, EXPECTED_TCP, PAYMENTS_DB, knownData } from './testing/knownData';
 import { RunningPrometheus, describeWithPrometheus, promQuery, startPrometheus } from './testing/prometheus';
 
 /**
@@ -178,26 +178,65 @@ describeWithPrometheus('golden signals from a real Prometheus with known data', 
     expect(Number(dayPoints[dayPoints.length - 1].v!.toFixed(6))).toBe(10);
   });
 
-  it('returns the inbound and outbound edges as the callers reported them, unmeshed callers as unknown', async () => {
-    const topology = await service.getEntityTopology(entity, '15m');
+  it('has TCP data that tells a wrong query from a right one', async () => {
+    const sum = async (selector: string) => {
+      const [r] = await promQuery(prom.url, `sum(rate(istio_tcp_received_bytes_total{${selector}}[5m]))`, NOW);
+      return Number(Number(r.value[1]).toFixed(6));
+    };
+    const api = 'source_workload="payments-api",source_workload_namespace="payments"';
+    const worker = 'source_workload="payments-worker"';
+    expect(await sum(`cluster="${CLUSTER}",reporter="source",${api}`)).toBe(512);
+    expect(await sum(`cluster="${CLUSTER}",reporter="destination",${api}`)).toBe(5000); // the wrong reporter
+    expect(await sum(`cluster="${CLUSTER}",${api}`)).toBe(5512); // no reporter
+    expect(await sum(`cluster="${CLUSTER}",reporter="source",${worker},source_workload_namespace="payments"`)).toBe(2048);
+    expect(await sum(`cluster="${CLUSTER}",reporter="source",${worker}`)).toBe(1_002_048); // no namespace
+    expect(await sum(`reporter="source",${worker},source_workload_namespace="payments"`)).toBe(102_048); // no cluster
+  });
+
+  it('returns the inbound and outbound edges as the callers reported them, unmeshed callers as unknown, TCP beside HTTP', async () => {
+    const calls: Array<{ promql: string; samples: number }> = [];
+    const provider = providerFor(prom.url);
+    const counting = Object.assign(Object.create(Object.getPrototypeOf(provider)), provider);
+    counting.query = async (cluster: string, promql: string, opts: { time: number }) => {
+      const samples = await provider.query(cluster, promql, opts);
+      calls.push({ promql, samples: samples.length });
+      return samples;
+    };
+    const topology = await new MetricsService({ providers: [counting], now: () => NOW * 1000 }).getEntityTopology(entity, '15m');
     expect(topology.errors).toEqual([]);
+    const round = (v: number) => Number(v.toFixed(6));
     const edges = topology.edges.map(e => ({
-      edge: `${e.source.namespace}/${e.source.workload} -> ${e.destination.namespace}/${e.destination.workload}`,
-      rps: Number(e.requestsPerSecond.toFixed(6)),
-      errorRatio: e.errorRatio === null ? null : Number(e.errorRatio.toFixed(6)),
+      edge: `${e.source.namespace}/${e.source.workload} -${e.protocol}-> ${e.destination.namespace}/${e.destination.service ?? e.destination.workload}`,
+      ...(e.protocol === 'http'
+        ? { rps: round(e.requestsPerSecond), errorRatio: e.errorRatio === null ? null : round(e.errorRatio) }
+        : {
+            rps: e.requestsPerSecond,
+            errorRatio: e.errorRatio,
+            tcp: { requestBytesPerSecond: round(e.tcp.requestBytesPerSecond), responseBytesPerSecond: round(e.tcp.responseBytesPerSecond), connectionsOpenedPerSecond: round(e.tcp.connectionsOpenedPerSecond) },
+          }),
     }));
     expect(edges).toEqual([
-      { edge: 'payments/payments-api -> payments/payments-worker', rps: 2, errorRatio: 0 },
-      { edge: 'payments/payments-api -> unknown/unknown', rps: 0.2, errorRatio: 1 },
-      { edge: 'storefront/checkout -> payments/payments-api', rps: 9, errorRatio: 0.05 },
-      { edge: 'unknown/unknown -> payments/payments-api', rps: 1, errorRatio: 0 },
+      { edge: 'payments/payments-api -tcp-> payments/payments-cache', rps: 0, errorRatio: null, tcp: EXPECTED_TCP.apiToCache },
+      { edge: 'payments/payments-api -http-> payments/payments-worker', rps: 2, errorRatio: 0 },
+      { edge: 'payments/payments-api -http-> unknown/unknown', rps: 0.2, errorRatio: 1 },
+      { edge: `payments/payments-worker -tcp-> unknown/${PAYMENTS_DB}`, rps: 0, errorRatio: null, tcp: EXPECTED_TCP.workerToDb },
+      { edge: 'storefront/checkout -http-> payments/payments-api', rps: 9, errorRatio: 0.05 },
+      { edge: 'unknown/unknown -http-> payments/payments-api', rps: 1, errorRatio: 0 },
+      { edge: 'unknown/unknown -tcp-> payments/payments-api', rps: 0, errorRatio: null, tcp: EXPECTED_TCP.unmeshedToApi },
     ]);
-    expect(topology.nodes.map(n => `${n.role}:${n.namespace}/${n.workload}`)).toEqual([
+    expect(topology.nodes.map(n => `${n.role}:${n.namespace}/${n.workload}${n.service ? `@${n.service}` : ''}`)).toEqual([
+      'callee:payments/payments-cache',
       'callee:unknown/unknown',
+      `callee:unknown/unknown@${PAYMENTS_DB}`,
       'caller:storefront/checkout',
+      'caller:unknown/unknown',
       'self:payments/payments-api',
       'self:payments/payments-worker',
     ]);
+    // 3 HTTP queries and one per TCP counter. Each TCP answer holds exactly the three edges'
+    // series: none of staging's (a missing namespace matcher would add one).
+    expect(calls).toHaveLength(6);
+    expect(calls.filter(c => c.promql.includes('istio_tcp_')).map(c => c.samples)).toEqual([3, 3, 3]);
   });
 
   it("fills the overview's signal columns with one query per signal for the whole cluster", async () => {

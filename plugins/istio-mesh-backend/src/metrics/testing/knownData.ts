@@ -27,6 +27,21 @@
  *   → p50 0 + 10·1/1 = 10, p90 10 + 15·(1.8−1)/1 = 22, p99 10 + 15·(1.98−1)/1 = 24.7
  * Traps: payments-api in namespace staging (50 req/s, all 5xx) and in cluster `otherCluster`
  *   (100 req/s, all 5xx): a query missing the namespace or the cluster matcher sees them.
+ *
+ * TCP (`istio_tcp_received_bytes_total` = bytes the caller sent, `istio_tcp_sent_bytes_total`
+ * = bytes that came back, `istio_tcp_connections_opened_total`; no response codes), per second:
+ * payments-worker's proxy (`reporter="source"`) to payments-db.postgres.database.azure.com, an
+ *   Azure PostgreSQL without a sidecar (`destination_workload="unknown"`): 2048 B out,
+ *   8192 B back, 0.2 connections (closed at the same rate).
+ * payments-api's proxies (`reporter="source"`) to payments/payments-cache: A 300 B out,
+ *   1200 B back, 0.5 connections; B 212, 848, 0.25 → edge 512 B, 2048 B, 0.75 connections.
+ *   payments-cache's own proxy about the same connections (`reporter="destination"`): 5000,
+ *   20000, 7. Deliberately not what the callers saw: a query on the wrong reporter reads
+ *   5000, one without a reporter 5512.
+ * payments-api pod A (`reporter="destination"`) from a caller without a sidecar
+ *   (`source_workload="unknown"`): 64 B in, 256 B back, 0.125 connections.
+ * Traps: payments-worker in namespace staging (1e6 B/s each way, 100 connections/s) and in
+ *   cluster `otherCluster` (1e5 B/s each way, 10 connections/s), both to payments-db.
  */
 export interface KnownDataOptions {
   cluster: string;
@@ -45,6 +60,25 @@ export const EXPECTED = {
   apiPodB: { requestsPerSecond: 4, errorRatio: 0.025, p50Ms: 21.25, p90Ms: 46.875, p99Ms: 90 },
   worker: { requestsPerSecond: 2, errorRatio: 0, p50Ms: 10, p90Ms: 22, p99Ms: 24.7 },
 } as const;
+
+export const PAYMENTS_DB = 'payments-db.postgres.database.azure.com';
+
+/** The TCP edges touching payments/payments-api and payments/payments-worker, as `combineTopologyEdges` gives them. */
+export const EXPECTED_TCP = {
+  apiToCache: { requestBytesPerSecond: 512, responseBytesPerSecond: 2048, connectionsOpenedPerSecond: 0.75 },
+  workerToDb: { requestBytesPerSecond: 2048, responseBytesPerSecond: 8192, connectionsOpenedPerSecond: 0.2 },
+  unmeshedToApi: { requestBytesPerSecond: 64, responseBytesPerSecond: 256, connectionsOpenedPerSecond: 0.125 },
+} as const;
+
+type TcpFamily = 'istio_tcp_received_bytes_total' | 'istio_tcp_sent_bytes_total' | 'istio_tcp_connections_opened_total' | 'istio_tcp_connections_closed_total';
+
+interface TcpSeries {
+  labels: Record<string, string>;
+  /** Rates per family: bytes out, bytes back, connections opened (and closed at the same rate). */
+  received: number;
+  sent: number;
+  opened: number;
+}
 
 const LE = ['10', '25', '50', '100', '250', '500', '1000', '+Inf'];
 
@@ -108,6 +142,34 @@ export function knownData(o: KnownDataOptions): string {
     { labels: { ...proxy(o.otherCluster, 'payments', 'payments-api-other-0'), ...inbound, ...fromCheckout, ...api, ...code('503') }, buckets: [100, 100, 100, 100, 100, 100, 100, 100], sum: 100 },
   ];
 
+  const tcp = { request_protocol: 'tcp', response_flags: '-' };
+  const toDb = {
+    destination_workload: 'unknown',
+    destination_workload_namespace: 'unknown',
+    destination_service: PAYMENTS_DB,
+    destination_service_name: PAYMENTS_DB,
+    destination_service_namespace: 'unknown',
+  };
+  const fromWorker = src('payments-worker', 'payments');
+  const fromApi = src('payments-api', 'payments');
+  const cachePod = proxy(o.cluster, 'payments', 'payments-cache-0');
+  const tcpSeries: TcpSeries[] = [
+    { labels: { ...worker, reporter: 'source', ...tcp, ...fromWorker, ...toDb }, received: 2048, sent: 8192, opened: 0.2 },
+    { labels: { ...a, reporter: 'source', ...tcp, ...fromApi, ...dest('payments-cache', 'payments') }, received: 300, sent: 1200, opened: 0.5 },
+    { labels: { ...b, reporter: 'source', ...tcp, ...fromApi, ...dest('payments-cache', 'payments') }, received: 212, sent: 848, opened: 0.25 },
+    { labels: { ...cachePod, reporter: 'destination', ...tcp, ...fromApi, ...dest('payments-cache', 'payments') }, received: 5000, sent: 20000, opened: 7 },
+    { labels: { ...a, reporter: 'destination', ...tcp, ...src('unknown', 'unknown'), ...api }, received: 64, sent: 256, opened: 0.125 },
+    // Traps.
+    { labels: { ...proxy(o.cluster, 'staging', 'payments-worker-staging-0'), reporter: 'source', ...tcp, ...src('payments-worker', 'staging'), ...toDb }, received: 1e6, sent: 1e6, opened: 100 },
+    { labels: { ...proxy(o.otherCluster, 'payments', 'payments-worker-other-0'), reporter: 'source', ...tcp, ...fromWorker, ...toDb }, received: 1e5, sent: 1e5, opened: 10 },
+  ];
+  const tcpRate: Record<TcpFamily, (s: TcpSeries) => number> = {
+    istio_tcp_received_bytes_total: s => s.received,
+    istio_tcp_sent_bytes_total: s => s.sent,
+    istio_tcp_connections_opened_total: s => s.opened,
+    istio_tcp_connections_closed_total: s => s.opened,
+  };
+
   const fmt = (labels: Record<string, string>) =>
     `{${Object.entries(labels)
       .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
@@ -126,6 +188,12 @@ export function knownData(o: KnownDataOptions): string {
       h.buckets.forEach((rate, i) => lines.push(`istio_request_duration_milliseconds_bucket${fmt({ ...h.labels, le: LE[i] })} ${value(rate, t - o.start)} ${t}`));
       lines.push(`istio_request_duration_milliseconds_sum${fmt(h.labels)} ${value(h.sum, t - o.start)} ${t}`);
       lines.push(`istio_request_duration_milliseconds_count${fmt(h.labels)} ${value(h.buckets[h.buckets.length - 1], t - o.start)} ${t}`);
+    }
+  }
+  for (const [family, rate] of Object.entries(tcpRate)) {
+    lines.push(`# TYPE ${family.replace(/_total$/, '')} counter`);
+    for (const t of times) {
+      for (const s of tcpSeries) lines.push(`${family}${fmt(s.labels)} ${value(rate(s), t - o.start)} ${t}`);
     }
   }
   lines.push('# EOF', '');

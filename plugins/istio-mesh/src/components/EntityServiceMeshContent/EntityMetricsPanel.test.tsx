@@ -14,6 +14,7 @@ import {
 import { IstioMeshApi, istioMeshApiRef } from '../../api/IstioMeshApi';
 import { EntityMetricsPanel, METRICS_REFRESH_MS } from './EntityMetricsPanel';
 import { EntityServiceMeshContent } from './EntityServiceMeshContent';
+import { formatBytesPerSecond } from './TopologyView';
 
 jest.setTimeout(30_000);
 
@@ -88,11 +89,21 @@ const topology: EntityTopology = {
     { cluster: 'aks-dev', workload: 'checkout', namespace: 'storefront', role: 'caller' },
     { cluster: 'aks-dev', workload: 'unknown', namespace: 'unknown', role: 'caller' },
     { cluster: 'aks-dev', workload: 'payments-worker', namespace: 'payments', role: 'callee' },
+    { cluster: 'aks-dev', workload: 'unknown', namespace: 'unknown', service: 'payments-db.postgres.database.azure.com', role: 'callee' },
   ],
   edges: [
-    { cluster: 'aks-dev', source: { workload: 'checkout', namespace: 'storefront' }, destination: { workload: 'payments-api', namespace: 'payments' }, requestsPerSecond: 2, errorRatio: 0 },
-    { cluster: 'aks-dev', source: { workload: 'unknown', namespace: 'unknown' }, destination: { workload: 'payments-api', namespace: 'payments' }, requestsPerSecond: 0.5, errorRatio: 0.2 },
-    { cluster: 'aks-dev', source: { workload: 'payments-api', namespace: 'payments' }, destination: { workload: 'payments-worker', namespace: 'payments' }, requestsPerSecond: 2, errorRatio: 0.005 },
+    { cluster: 'aks-dev', protocol: 'http', source: { workload: 'checkout', namespace: 'storefront' }, destination: { workload: 'payments-api', namespace: 'payments' }, requestsPerSecond: 2, errorRatio: 0 },
+    { cluster: 'aks-dev', protocol: 'http', source: { workload: 'unknown', namespace: 'unknown' }, destination: { workload: 'payments-api', namespace: 'payments' }, requestsPerSecond: 0.5, errorRatio: 0.2 },
+    { cluster: 'aks-dev', protocol: 'http', source: { workload: 'payments-api', namespace: 'payments' }, destination: { workload: 'payments-worker', namespace: 'payments' }, requestsPerSecond: 2, errorRatio: 0.005 },
+    {
+      cluster: 'aks-dev',
+      protocol: 'tcp',
+      source: { workload: 'payments-api', namespace: 'payments' },
+      destination: { workload: 'unknown', namespace: 'unknown', service: 'payments-db.postgres.database.azure.com' },
+      requestsPerSecond: 0,
+      errorRatio: null,
+      tcp: { requestBytesPerSecond: 2048, responseBytesPerSecond: 8192, connectionsOpenedPerSecond: 0.2 },
+    },
   ],
 };
 
@@ -172,34 +183,55 @@ describe('EntityMetricsPanel', () => {
     expect(getEntityTopology).toHaveBeenLastCalledWith(ref, '24h');
   });
 
-  it('lists callers and callees with their rates and 5xx ratios, edges coloured by health', async () => {
+  it('lists callers and callees with their rates and 5xx ratios, edges coloured by health; TCP with bytes and connections', async () => {
     await renderPanel({
       getEntityMetrics: jest.fn().mockResolvedValue(metrics),
       getEntityTopology: jest.fn().mockResolvedValue(topology),
     });
     const traffic = await screen.findByRole('region', { name: 'Traffic in aks-dev' });
-    const table = within(traffic).getByText('Calls in aks-dev (3)').closest('div[class*="MuiPaper"]') as HTMLElement;
+    const table = within(traffic).getByText('Calls in aks-dev (4)').closest('div[class*="MuiPaper"]') as HTMLElement;
     const rows = within(table)
       .getAllByRole('row')
       .slice(1)
       .map(r => [...r.querySelectorAll('td')].map(c => c.textContent));
     expect(rows).toEqual([
-      ['calls this service', 'storefront/checkout', 'payments/payments-api', '2 req/s', '0 %', 'Healthy'],
-      ['calls this service', 'outside the mesh (no sidecar)', 'payments/payments-api', '0.5 req/s', '20 %', 'Failing'],
-      ['called by this service', 'payments/payments-api', 'payments/payments-worker', '2 req/s', '0.5 %', 'Degraded'],
+      ['calls this service', 'storefront/checkout', 'payments/payments-api', 'HTTP', '2 req/s', '0 %', 'Healthy'],
+      ['calls this service', 'outside the mesh (no sidecar)', 'payments/payments-api', 'HTTP', '0.5 req/s', '20 %', 'Failing'],
+      ['called by this service', 'payments/payments-api', 'payments/payments-worker', 'HTTP', '2 req/s', '0.5 %', 'Degraded'],
+      // 2048 B/s = 2.0 KiB/s out, 8192 B/s = 8.0 KiB/s back; TCP has no 5xx to judge by.
+      ['called by this service', 'payments/payments-api', 'payments-db.postgres.database.azure.com (outside the mesh)', 'TCP', '2.0 KiB/s out, 8.0 KiB/s back, 0.2 conn/s', 'n/a', 'n/a'],
     ]);
     const diagram = within(traffic).getByRole('img');
     expect(diagram.querySelectorAll('[data-testid="topology-node-caller"]')).toHaveLength(2);
     expect(diagram.querySelectorAll('[data-testid="topology-node-self"]')).toHaveLength(1);
-    expect(diagram.querySelectorAll('[data-testid="topology-node-callee"]')).toHaveLength(1);
-    expect([...diagram.querySelectorAll('[data-testid="topology-edge"]')].map(e => e.getAttribute('data-health'))).toEqual([
-      'healthy',
-      'failing',
-      'degraded',
+    const callees = [...diagram.querySelectorAll('[data-testid="topology-node-callee"]')];
+    expect(callees.map(n => [...n.querySelectorAll('text')].map(t => t.textContent))).toEqual([
+      ['payments/payments-worker', 'called at 2 req/s'],
+      ['payments-db.postgres.database…', 'TCP, 10.0 KiB/s'],
+    ]);
+    expect(callees[1].querySelector('title')!.textContent).toBe('payments-db.postgres.database.azure.com (outside the mesh)');
+    expect([...diagram.querySelectorAll('[data-testid="topology-edge"]')].map(e => `${e.getAttribute('data-protocol')}:${e.getAttribute('data-health')}`)).toEqual([
+      'http:healthy',
+      'http:failing',
+      'http:degraded',
+      'tcp:null',
     ]);
     expect(diagram).toHaveAccessibleName(
-      'Traffic of payments/payments-api in aks-dev: 2 callers, 1 callee. storefront/checkout calls payments/payments-api at 2 req/s, 0 % 5xx; outside the mesh (no sidecar) calls payments/payments-api at 0.5 req/s, 20 % 5xx; payments/payments-api calls payments/payments-worker at 2 req/s, 0.5 % 5xx',
+      'Traffic of payments/payments-api in aks-dev: 2 callers, 2 callees. storefront/checkout calls payments/payments-api at 2 req/s, 0 % 5xx; outside the mesh (no sidecar) calls payments/payments-api at 0.5 req/s, 20 % 5xx; payments/payments-api calls payments/payments-worker at 2 req/s, 0.5 % 5xx; payments/payments-api connects to payments-db.postgres.database.azure.com (outside the mesh) over TCP: 2.0 KiB/s out, 8.0 KiB/s back, 0.2 connections/s',
     );
+    expect(within(traffic).getByText('TCP (no error ratio)')).toBeInTheDocument();
+  });
+
+  it('shows byte rates in binary units', () => {
+    expect([0, 512, 1023, 1536, 8192, 5 * 1024 * 1024, 3 * 1024 ** 3].map(formatBytesPerSecond)).toEqual([
+      '0 B/s',
+      '512 B/s',
+      '1023 B/s',
+      '1.5 KiB/s',
+      '8.0 KiB/s',
+      '5.0 MiB/s',
+      '3.0 GiB/s',
+    ]);
   });
 
   it('says in one line that Prometheus is down, while the rest of the tab renders', async () => {
