@@ -90,6 +90,7 @@ const topology: EntityTopology = {
     { cluster: 'aks-dev', workload: 'unknown', namespace: 'unknown', role: 'caller' },
     { cluster: 'aks-dev', workload: 'payments-worker', namespace: 'payments', role: 'callee' },
     { cluster: 'aks-dev', workload: 'unknown', namespace: 'unknown', service: 'payments-db.postgres.database.azure.com', role: 'callee' },
+    { cluster: 'aks-dev', workload: 'unknown', namespace: 'unknown', service: 'ledger.payments.svc.cluster.local', role: 'callee' },
   ],
   edges: [
     { cluster: 'aks-dev', protocol: 'http', source: { workload: 'checkout', namespace: 'storefront' }, destination: { workload: 'payments-api', namespace: 'payments' }, requestsPerSecond: 2, errorRatio: 0 },
@@ -103,6 +104,15 @@ const topology: EntityTopology = {
       requestsPerSecond: 0,
       errorRatio: null,
       tcp: { requestBytesPerSecond: 2048, responseBytesPerSecond: 8192, connectionsOpenedPerSecond: 0.2 },
+    },
+    // No endpoint of a Service in the cluster answered: Envoy's own 503s.
+    {
+      cluster: 'aks-dev',
+      protocol: 'http',
+      source: { workload: 'payments-api', namespace: 'payments' },
+      destination: { workload: 'unknown', namespace: 'unknown', service: 'ledger.payments.svc.cluster.local' },
+      requestsPerSecond: 0.25,
+      errorRatio: 1,
     },
   ],
 };
@@ -189,7 +199,7 @@ describe('EntityMetricsPanel', () => {
       getEntityTopology: jest.fn().mockResolvedValue(topology),
     });
     const traffic = await screen.findByRole('region', { name: 'Traffic in aks-dev' });
-    const table = within(traffic).getByText('Calls in aks-dev (4)').closest('div[class*="MuiPaper"]') as HTMLElement;
+    const table = within(traffic).getByText('Calls in aks-dev (5)').closest('div[class*="MuiPaper"]') as HTMLElement;
     const rows = within(table)
       .getAllByRole('row')
       .slice(1)
@@ -200,6 +210,7 @@ describe('EntityMetricsPanel', () => {
       ['called by this service', 'payments/payments-api', 'payments/payments-worker', 'HTTP', '2 req/s', '0.5 %', 'Degraded'],
       // 2048 B/s = 2.0 KiB/s out, 8192 B/s = 8.0 KiB/s back; TCP has no 5xx to judge by.
       ['called by this service', 'payments/payments-api', 'payments-db.postgres.database.azure.com (outside the mesh)', 'TCP', '2.0 KiB/s out, 8.0 KiB/s back, 0.2 conn/s', 'n/a', 'n/a'],
+      ['called by this service', 'payments/payments-api', 'ledger.payments.svc.cluster.local (no sidecar answered)', 'HTTP', '0.25 req/s', '100 %', 'Failing'],
     ]);
     const diagram = within(traffic).getByRole('img');
     expect(diagram.querySelectorAll('[data-testid="topology-node-caller"]')).toHaveLength(2);
@@ -208,6 +219,7 @@ describe('EntityMetricsPanel', () => {
     expect(callees.map(n => [...n.querySelectorAll('text')].map(t => t.textContent))).toEqual([
       ['payments/payments-worker', 'called at 2 req/s'],
       ['payments-db.postgres.database…', 'TCP, 10.0 KiB/s'],
+      ['ledger.payments.svc.cluster.l…', 'called at 0.25 req/s'],
     ]);
     expect(callees[1].querySelector('title')!.textContent).toBe('payments-db.postgres.database.azure.com (outside the mesh)');
     expect([...diagram.querySelectorAll('[data-testid="topology-edge"]')].map(e => `${e.getAttribute('data-protocol')}:${e.getAttribute('data-health')}`)).toEqual([
@@ -215,9 +227,10 @@ describe('EntityMetricsPanel', () => {
       'http:failing',
       'http:degraded',
       'tcp:null',
+      'http:failing',
     ]);
     expect(diagram).toHaveAccessibleName(
-      'Traffic of payments/payments-api in aks-dev: 2 callers, 2 callees. storefront/checkout calls payments/payments-api at 2 req/s, 0 % 5xx; outside the mesh (no sidecar) calls payments/payments-api at 0.5 req/s, 20 % 5xx; payments/payments-api calls payments/payments-worker at 2 req/s, 0.5 % 5xx; payments/payments-api connects to payments-db.postgres.database.azure.com (outside the mesh) over TCP: 2.0 KiB/s out, 8.0 KiB/s back, 0.2 connections/s',
+      'Traffic of payments/payments-api in aks-dev: 2 callers, 3 callees. storefront/checkout calls payments/payments-api at 2 req/s, 0 % 5xx; outside the mesh (no sidecar) calls payments/payments-api at 0.5 req/s, 20 % 5xx; payments/payments-api calls payments/payments-worker at 2 req/s, 0.5 % 5xx; payments/payments-api connects to payments-db.postgres.database.azure.com (outside the mesh) over TCP: 2.0 KiB/s out, 8.0 KiB/s back, 0.2 connections/s; payments/payments-api calls ledger.payments.svc.cluster.local (no sidecar answered) at 0.25 req/s, 100 % 5xx',
     );
     expect(within(traffic).getByText('TCP (no error ratio)')).toBeInTheDocument();
   });

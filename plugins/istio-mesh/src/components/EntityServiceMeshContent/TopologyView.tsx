@@ -35,9 +35,18 @@ export function edgeHealth(edge: HttpTopologyEdge): SignalHealth {
 }
 
 const key = topologyRefKey;
+/**
+ * An unknown destination addressed by a cluster-local Service name is inside the cluster:
+ * its pods have no sidecar, or none answered (Envoy's "no healthy upstream"). Any other
+ * host is outside the mesh, e.g. an Azure database. AKS's cluster domain is always
+ * `cluster.local`.
+ */
+const CLUSTER_LOCAL = /\.svc\.cluster\.local$/;
+
 const label = (r: TopologyWorkloadRef) => {
   if (r.workload !== 'unknown') return `${r.namespace}/${r.workload}`;
-  return r.service ? `${r.service} (outside the mesh)` : 'outside the mesh (no sidecar)';
+  if (!r.service) return 'outside the mesh (no sidecar)';
+  return `${r.service} (${CLUSTER_LOCAL.test(r.service) ? 'no sidecar answered' : 'outside the mesh'})`;
 };
 
 const BYTE_UNITS = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s', 'TiB/s'];
