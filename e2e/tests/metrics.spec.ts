@@ -76,7 +76,6 @@ test.describe('Golden signals on the Service Mesh tab', () => {
     // The sandbox's payments-worker opens 0.2 connections/s to an Azure PostgreSQL without a
     // sidecar, 2 KiB/s out and 8 KiB/s back. rate() over a window longer than the data reads
     // low on a fresh run, so this checks that the edge is there and carries bytes, not how many.
-    await page.getByRole('button', { name: 'last 15 minutes' }).click();
     const traffic = page.getByRole('region', { name: 'Traffic in aks-prod' });
     const db = traffic.getByRole('row').filter({ hasText: 'payments-db.postgres.database.azure.com (outside the mesh)' });
     await expect(async () => {

@@ -35,6 +35,7 @@ export function edgeHealth(edge: HttpTopologyEdge): SignalHealth {
 }
 
 const key = topologyRefKey;
+
 /**
  * An unknown destination addressed by a cluster-local Service name is inside the cluster:
  * its pods have no sidecar, or none answered (Envoy's "no healthy upstream"). Any other
