@@ -227,6 +227,9 @@ export class StepWorker {
     const restarted = details.restarted?.length ? details.restarted.join(', ') : 'none needed';
     const moved = `Namespace ${namespace} runs ${target}: every sidecar is on ${target} (restarted: ${restarted}).`;
     if (this.healthGate?.applies(run.cluster)) {
+      // The step runs on while the gate measures, yet the view shows the namespace moved from
+      // here on: a snapshot from mid-rollout must not say otherwise (a step's end does the same).
+      if (!details.healthGate) this.snapshots.invalidate(run.cluster);
       const gate = await this.healthGate.tick({ cluster: run.cluster, namespace, details, save: ctx.save });
       if (!gate.done) return { done: false, message: gate.message };
       return { done: true, outcome: 'succeeded', message: `${moved} ${gate.summary}` };
