@@ -18,6 +18,14 @@ import { describeWithPrometheus, promQuery, RunningPrometheus, startPrometheus }
 jest.setTimeout(180_000);
 
 const WINDOW = 10;
+/**
+ * The spike goes in SPIKE_DELAY_MS after the restart (more than a scrape, so no sample up
+ * to the restart counts spiked requests) and well before the rollout ends (pods start in
+ * STEP_MS; payments-api's two replicas roll one after the other), when the after-window
+ * begins: both windows then hold only their own traffic, and the ratios are exact.
+ */
+const STEP_MS = 2000;
+const SPIKE_DELAY_MS = 1500;
 const databases = TestDatabases.create({ ids: ['SQLITE_3'], disableDocker: true });
 const ALICE = 'user:default/alice';
 const alice = mockCredentials.user.header(ALICE);
@@ -39,7 +47,8 @@ describeWithPrometheus('the upgrade health gate against a real Prometheus scrapi
   let caFile: string;
 
   beforeAll(async () => {
-    ({ sandbox, caFile } = await startSandboxWithArm({ fleet: { stepMs: 10 }, arm: { operationDelayMs: 60 } }));
+    // Pods take STEP_MS to start, so a namespace's rollout outlasts the spike's delay (below).
+    ({ sandbox, caFile } = await startSandboxWithArm({ fleet: { stepMs: STEP_MS }, arm: { operationDelayMs: 60 } }));
     prom = await startPrometheus({
       scrapeIntervalSeconds: 1,
       // Discovery every second, so restarted pods are scraped soon after they start.
@@ -109,13 +118,16 @@ describeWithPrometheus('the upgrade health gate against a real Prometheus scrapi
     };
 
     // payments: 30 % errors on payments-api from just after the restart on.
+    let spikeSince = NaN;
     const payments = await migrate('payments', async () => {
+      await new Promise(r => setTimeout(r, SPIKE_DELAY_MS));
       const spike = await fetch(`${sandbox.url}/_sandbox/traffic`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ cluster: 'aks-dev', namespace: 'payments', workload: 'payments-api', errorRatio: 0.3 }),
       });
       expect(spike.status).toBe(201);
+      spikeSince = Date.parse((await spike.json()).spikes[0].since);
     });
     // A gated cluster always lists what needs an acknowledgement; a gate still measuring is not listed.
     expect(payments.measuring.guards.complete.requiresAcknowledgement).toEqual([]);
@@ -125,6 +137,9 @@ describeWithPrometheus('the upgrade health gate against a real Prometheus scrapi
     expect(gate.verdict).toBe('regressed');
     expect(Date.parse(gate.after.end) - Date.parse(gate.after.start)).toBe(WINDOW * 1000);
     expect(Date.parse(gate.before.end)).toBe(Date.parse(payments.step.startedAt));
+    // The order the exact ratios below rely on.
+    expect(spikeSince - Date.parse(gate.before.end)).toBeGreaterThan(1000);
+    expect(Date.parse(gate.after.start)).toBeGreaterThan(spikeSince);
     const api = gate.workloads.find(w => w.workload === 'payments-api')!;
     const worker = gate.workloads.find(w => w.workload === 'payments-worker')!;
     // The sandbox's baseline is 0.5 % 5xx; the spike sets 30 %. Ratios of series scraped together are exact.
