@@ -231,6 +231,7 @@ const columns: TableColumn<Row>[] = [
   },
   {
     title: 'Health',
+    cellStyle: { whiteSpace: 'nowrap' },
     render: r => (r.health === null ? 'n/a' : <SignalHealthBadge health={r.health} />),
     customSort: (a, b) => (a.health ?? '').localeCompare(b.health ?? ''),
   },
