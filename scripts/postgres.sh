@@ -6,6 +6,7 @@
 set -euo pipefail
 action="$1" dir="$2"
 port="${MESH_PG_PORT:-5439}"
+in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 [[ -n "$bin" ]] || { echo "PostgreSQL server binaries not found (apt-get install -y postgresql)" >&2; exit 1; }
 as_owner() {
@@ -13,6 +14,10 @@ as_owner() {
 }
 case "$action" in
   start)
+    # Another PostgreSQL (a second checkout's test run) may hold the port: take the next free one.
+    if [[ -z "${MESH_PG_PORT:-}" ]]; then
+      for ((tries = 0; tries < 20; tries++)); do in_use "$port" || break; port=$((port + 1)); done
+    fi
     mkdir -p "$dir"
     [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
     as_owner "'$bin/initdb' -D '$dir/data' -A trust -U postgres --no-sync >'$dir/initdb.log' 2>&1"
