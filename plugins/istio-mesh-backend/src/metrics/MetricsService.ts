@@ -255,13 +255,14 @@ export class MetricsService {
         }
       }
     }
-    // A neighbour is listed once per role: `unknown` as a caller (no sidecar) and as a callee
-    // (nothing answered) are different peers, and the diagram draws callers and callees apart.
+    // Self nodes are keyed `<cluster>/<ref>`; neighbours by role as well, so that `unknown` as
+    // a caller (no sidecar) and as a callee (nothing answered) are two peers, drawn apart.
+    const isSelf = (key: string) => nodes.has(key) || selfKeys.has(key);
     for (const e of edges) {
       const src = `${e.cluster}/${topologyRefKey(e.source)}`;
       const dst = `${e.cluster}/${topologyRefKey(e.destination)}`;
-      if (!nodes.has(src) && !selfKeys.has(src)) nodes.set(`caller ${src}`, { cluster: e.cluster, ...e.source, role: 'caller' });
-      if (!nodes.has(dst) && !selfKeys.has(dst)) nodes.set(`callee ${dst}`, { cluster: e.cluster, ...e.destination, role: 'callee' });
+      if (!isSelf(src)) nodes.set(`caller ${src}`, { cluster: e.cluster, ...e.source, role: 'caller' });
+      if (!isSelf(dst)) nodes.set(`callee ${dst}`, { cluster: e.cluster, ...e.destination, role: 'callee' });
     }
     return {
       entityRef: status.entityRef,
