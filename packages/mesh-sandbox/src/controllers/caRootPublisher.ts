@@ -46,8 +46,7 @@ export class CaRootPublisher {
 
   private publish(namespace: string): void {
     if (CA_ROOT_IGNORED_NAMESPACES.has(namespace)) return;
-    const ns = this.store.peek(T.Namespace, undefined, namespace);
-    if (!ns || ns.metadata.deletionTimestamp) return;
+    if (!this.store.peek(T.Namespace, undefined, namespace)) return;
     if (this.store.peek(T.ConfigMap, namespace, CA_ROOT_CONFIGMAP)) return;
     const layout = layoutOf(this.store);
     if (installedRevisions(this.store, layout).length === 0) return;
